@@ -1,0 +1,17 @@
+PYTHON ?= python3
+
+.PHONY: test demo lint help
+
+help:
+	@echo "make test   - Odoo tests of the three addons (real Odoo 18 + PostgreSQL) and pytest suites"
+	@echo "make demo   - demo database with the addons, Odoo with workers and the job runner on 127.0.0.1:8069"
+	@echo "make lint   - ruff"
+
+test:
+	$(PYTHON) scripts/run_tests.py
+
+demo:
+	$(PYTHON) scripts/demo.py
+
+lint:
+	ruff check .

@@ -1,0 +1,231 @@
+"""Where Odoo, its addons and PostgreSQL are, for the test, demo and bench scripts.
+
+Odoo 18 is a prerequisite of this project, like PostgreSQL: it is installed in the Python that
+runs these scripts (``import odoo`` must work), or its source checkout is named by ``ODOO_SRC``.
+Settings come from the environment: ``PGHOST`` (127.0.0.1), ``PGPORT`` (5432), ``RC_DB_USER``
+(odoo), ``RC_DB_PASSWORD`` (empty), ``RC_DB_ADMIN_USER`` (postgres) and
+``RC_DB_ADMIN_PASSWORD`` (or libpq's ``PGPASSWORD``), used to create the role when it is missing
+and to create and drop databases.
+"""
+
+import importlib.metadata
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS = ["retail_connector", "retail_connector_shopify", "retail_connector_salesforce"]
+BASE_MODULES = ["sale_stock", "account", "queue_job"]
+ODOO_MISSING = """\
+Odoo 18 is a prerequisite and cannot be imported by {python}.
+Provide it as the README says ("Providing Odoo 18"): install Odoo 18.0 into this Python
+(pip install -e <odoo-18-source>), or set ODOO_SRC=<path of an Odoo 18.0 source checkout>."""
+
+DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
+DB_PORT = os.environ.get("PGPORT", "5432")
+DB_USER = os.environ.get("RC_DB_USER", "odoo")
+DB_PASSWORD = os.environ.get("RC_DB_PASSWORD", "")
+DB_ADMIN_USER = os.environ.get("RC_DB_ADMIN_USER", "postgres")
+
+
+def python_env():
+    """Environment for child processes: the repo root (sandboxes) and ODOO_SRC on the path."""
+    env = dict(os.environ)
+    paths = [str(ROOT)]
+    if os.environ.get("ODOO_SRC"):
+        paths.insert(0, os.environ["ODOO_SRC"])
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def check_odoo():
+    """Return Odoo's version string, or exit with the prerequisite message."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import odoo.release as r; print(r.major_version)"],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+        cwd="/",
+    )
+    version = probe.stdout.strip()
+    if probe.returncode != 0 or version != "18.0":
+        found = f" (found version {version})" if probe.returncode == 0 else ""
+        sys.exit("ERROR: " + ODOO_MISSING.format(python=sys.executable) + found)
+    return version
+
+
+def addons_path():
+    """Odoo's own addons, where pip put OCA addons (queue_job), and this repository."""
+    code = (
+        "import os, odoo, odoo.addons; "
+        "print(os.path.join(os.path.dirname(odoo.__file__), 'addons'))"
+    )
+    odoo_addons = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=python_env(),
+        cwd="/",
+    ).stdout.strip()
+    paths = [odoo_addons]
+    try:
+        oca = importlib.metadata.distribution("odoo-addon-queue_job").locate_file("odoo/addons")
+        if str(oca) != odoo_addons:
+            paths.append(str(oca))
+    except importlib.metadata.PackageNotFoundError:
+        sys.exit("ERROR: queue_job is missing: pip install -r requirements.txt")
+    paths.append(str(ROOT))
+    return ",".join(paths)
+
+
+def db_args():
+    args = [f"--db_host={DB_HOST}", f"--db_port={DB_PORT}", f"--db_user={DB_USER}"]
+    if DB_PASSWORD:
+        args.append(f"--db_password={DB_PASSWORD}")
+    return args
+
+
+def psql(sql, database="postgres", user=None):
+    import psycopg2
+
+    user = user or DB_USER
+    password = DB_PASSWORD if user == DB_USER else os.environ.get("RC_DB_ADMIN_PASSWORD")
+    conn = psycopg2.connect(
+        host=DB_HOST, port=DB_PORT, user=user, password=password or None, dbname=database
+    )
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cr:
+            cr.execute(sql)
+            return cr.fetchall() if cr.description else None
+    finally:
+        conn.close()
+
+
+def ensure_postgres(timeout=30):
+    """Wait for PostgreSQL to answer (starting the local cluster if we can) and make sure the
+    Odoo role exists."""
+    import psycopg2
+
+    deadline = time.time() + timeout
+    started = False
+    while True:
+        try:
+            psql("SELECT 1", user=DB_ADMIN_USER)
+            break
+        except psycopg2.OperationalError as exc:
+            if not started and DB_HOST in ("127.0.0.1", "localhost"):
+                started = True
+                _start_local_postgres()
+            if time.time() > deadline:
+                sys.exit(f"ERROR: PostgreSQL does not answer on {DB_HOST}:{DB_PORT}: {exc}")
+            time.sleep(1)
+    exists = psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{DB_USER}'", user=DB_ADMIN_USER)
+    if not exists:
+        password = f" PASSWORD '{DB_PASSWORD}'" if DB_PASSWORD else ""
+        psql(f'CREATE ROLE "{DB_USER}" LOGIN CREATEDB{password}', user=DB_ADMIN_USER)
+
+
+def _start_local_postgres():
+    clusters = Path("/etc/postgresql")
+    if not clusters.is_dir():
+        return
+    for version in sorted(os.listdir(clusters)):
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+            capture_output=True,
+        )
+
+
+def drop_database(name):
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', user=DB_ADMIN_USER)
+
+
+def database_exists(name):
+    return bool(psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'", user=DB_ADMIN_USER))
+
+
+def odoo_command(*args):
+    return [sys.executable, "-m", "odoo", f"--addons-path={addons_path()}", *db_args(), *args]
+
+
+def ensure_requirements():
+    """pip-install requirements.txt when one of its packages is missing or off its range."""
+    from packaging.requirements import Requirement
+
+    missing = []
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        try:
+            version = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(str(requirement))
+            continue
+        if not requirement.specifier.contains(version, prereleases=True):
+            missing.append(f"{requirement} (found {version})")
+    if missing:
+        print(f"Installing requirements: {', '.join(missing)}", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "-r", str(ROOT / "requirements.txt")],
+            check=True,
+        )
+
+
+def base_template():
+    """Return a template database with Odoo's modules the addons stand on, building it once.
+
+    Installing sale_stock, account and queue_job takes about a minute; every test run then
+    copies this template (``CREATE DATABASE ... TEMPLATE``) into a fresh database.
+    """
+    import hashlib
+
+    versions = subprocess.run(
+        [sys.executable, "-c", "import odoo.release as r; print(r.serie, r.version)"],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+        cwd="/",
+    ).stdout.strip()
+    try:
+        versions += importlib.metadata.version("odoo-addon-queue_job")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    digest = hashlib.sha1(f"{versions}{BASE_MODULES}".encode()).hexdigest()[:10]
+    name = f"rc_template_{digest}"
+    if database_exists(name):
+        return name
+    building = f"{name}_building"
+    drop_database(building)
+    print(f"Building the base template database {name} (once, about a minute)...", flush=True)
+    result = subprocess.run(
+        odoo_command(
+            "-d",
+            building,
+            "-i",
+            ",".join(BASE_MODULES),
+            "--without-demo=all",
+            "--stop-after-init",
+            "--log-level=warn",
+        ),
+        env=python_env(),
+        cwd="/",
+    )
+    if result.returncode != 0:
+        drop_database(building)
+        sys.exit("ERROR: could not build the base template database")
+    psql(f'ALTER DATABASE "{building}" RENAME TO "{name}"', user=DB_ADMIN_USER)
+    return name
+
+
+def create_database(name):
+    drop_database(name)
+    template = base_template()
+    psql(f'CREATE DATABASE "{name}" OWNER "{DB_USER}" TEMPLATE "{template}"', user=DB_ADMIN_USER)
