@@ -1,0 +1,1 @@
+"""The channel-agnostic engine: intake, import, export, locks, circuit breaker, hashing."""

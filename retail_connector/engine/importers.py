@@ -1,0 +1,117 @@
+"""Core importers: canonical records in, Odoo records out, through bindings.
+
+Channel code never writes Odoo records: its mapper builds a canonical record and hands it to
+an importer here, which matches or creates the Odoo record, applies the ownership rules and
+value mappings, and refreshes the binding. Each importer runs inside the event's savepoint, so
+a failure leaves nothing half-created.
+"""
+
+from odoo import _
+
+from ..errors import DataError
+from .locks import lock_external_record
+
+
+def normalize_email(email):
+    """Return the comparable form of an e-mail address ('' when there is none)."""
+    return (email or "").strip().lower()
+
+
+class PartnerImporter:
+    """Import a canonical :class:`~..canonical.Customer` into ``res.partner``."""
+
+    binding_model = "retail.partner.binding"
+    ownership_object = "customer"
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.env = backend.env
+
+    def import_customer(self, customer):
+        """Match (binding, then e-mail) or create the partner; return it."""
+        if not customer.external_id:
+            raise DataError(_("The customer has no id: the channel payload is incomplete."))
+        lock_external_record(self.env.cr, self.backend.id, "res.partner", customer.external_id)
+        Binding = self.env[self.binding_model].sudo()
+        binding = Binding._find(self.backend, customer.external_id)
+        if binding and binding._is_outdated(customer.updated_at):
+            return binding.odoo_id
+        values = self.partner_values(customer)
+        partner = binding.odoo_id or self.match_partner(customer)
+        if partner:
+            Rules = self.env["retail.ownership.rule"]
+            partner.write(Rules._filter_values(self.backend, self.ownership_object, values))
+        else:
+            partner = self.env["res.partner"].sudo().create(values)
+        Binding._bind(self.backend, customer.external_id, partner, customer.updated_at)
+        return partner
+
+    def match_partner(self, customer):
+        """Find an existing partner by normalized e-mail in the backend's company."""
+        email = normalize_email(customer.email)
+        if not email:
+            return self.env["res.partner"]
+        return (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("email_normalized", "=", email),
+                    ("parent_id", "=", False),
+                    ("company_id", "in", (False, self.backend.company_id.id)),
+                ],
+                order="id",
+                limit=1,
+            )
+        )
+
+    def partner_values(self, customer):
+        """Return the ``res.partner`` values a customer carries."""
+        name = customer.name or customer.company_name or customer.email
+        if not name:
+            raise DataError(
+                _(
+                    "Customer %s has neither a name nor an e-mail: complete it in the channel.",
+                    customer.external_id,
+                )
+            )
+        values = {
+            "name": name,
+            "email": customer.email or False,
+            "phone": customer.phone or False,
+            "is_company": customer.is_company,
+            "company_id": self.backend.company_id.id,
+        }
+        if customer.vat:
+            values["vat"] = customer.vat
+        address = customer.default_address
+        if address:
+            values.update(self.address_values(address))
+        return values
+
+    def address_values(self, address):
+        """Return address values, resolving the country and state codes."""
+        values = {
+            "street": address.street or False,
+            "street2": address.street2 or False,
+            "city": address.city or False,
+            "zip": address.zip or False,
+        }
+        if address.country_code:
+            country = self.env["res.country"].search(
+                [("code", "=", address.country_code.upper())], limit=1
+            )
+            if not country:
+                raise DataError(
+                    _(
+                        "Unknown country code '%s' in the address: correct it in the channel.",
+                        address.country_code,
+                    )
+                )
+            values["country_id"] = country.id
+            if address.state_code:
+                state = self.env["res.country.state"].search(
+                    [("country_id", "=", country.id), ("code", "=", address.state_code)], limit=1
+                )
+                values["state_id"] = state.id or False
+        return values

@@ -1,0 +1,208 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+MANAGER_GROUP = "retail_connector.group_retail_manager"
+
+
+class RetailBackend(models.Model):
+    """One connected store or org: its configuration, secrets and health.
+
+    Channel addons extend :attr:`backend_type` with ``selection_add`` and add their own fields
+    (credentials, API version, ...) and flows. The engine only relies on the methods documented
+    here: :meth:`_get_event_handler` to import an event, :meth:`_get_exporter` to export a
+    flow, :meth:`_catch_up` for the scheduled catch-up and :meth:`_circuit_probe` for the
+    half-open probe.
+    """
+
+    _name = "retail.backend"
+    _description = "Retail Connector Backend"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    backend_type = fields.Selection(
+        selection=[("generic", "Generic (canonical JSON)")],
+        string="Type",
+        required=True,
+        default="generic",
+        tracking=True,
+        help="The channel this backend connects. Each channel addon adds its type.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, tracking=True
+    )
+    environment = fields.Selection(
+        [
+            ("production", "Production"),
+            ("staging", "Staging"),
+            ("development", "Development"),
+        ],
+        required=True,
+        default="development",
+        tracking=True,
+        help="Production backends are deactivated when the database is neutralized (copied), "
+        "so that a copy never talks to a live store or org.",
+    )
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        string="Default Warehouse",
+        check_company=True,
+        tracking=True,
+        help="Warehouse of imported orders when no location mapping says otherwise.",
+    )
+    pricelist_id = fields.Many2one("product.pricelist", check_company=True, tracking=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="Receives the alerts of this backend (circuit opened, failed events).",
+    )
+    webhook_secret = fields.Char(
+        groups=MANAGER_GROUP,
+        copy=False,
+        help="Secret used to verify the signature of incoming webhooks.",
+    )
+    webhook_secret_previous = fields.Char(
+        groups=MANAGER_GROUP,
+        copy=False,
+        help="The secret before a rotation: accepted too until you clear it, so that no "
+        "webhook is refused while the channel switches to the new one.",
+    )
+    max_body_bytes = fields.Integer(
+        default=2 * 1024 * 1024,
+        help="Webhook bodies larger than this are refused with HTTP 413.",
+    )
+    max_attempts = fields.Integer(
+        default=8,
+        help="Transient failures of one event are retried this many times before the event "
+        "is marked failed in the exception queue.",
+    )
+    event_retention_days = fields.Integer(
+        default=30, help="Events done or ignored are purged after this many days."
+    )
+    failed_retention_days = fields.Integer(
+        default=180, help="Failed events are kept this long for investigation."
+    )
+    rounding_tolerance = fields.Float(
+        default=0.01,
+        help="Largest difference accepted between the channel's total and Odoo's total.",
+    )
+    event_ids = fields.One2many("retail.event", "backend_id")
+    checkpoint_ids = fields.One2many("retail.checkpoint", "backend_id")
+    mapping_ids = fields.One2many("retail.value.mapping", "backend_id")
+    event_failed_count = fields.Integer(compute="_compute_event_stats")
+    event_pending_count = fields.Integer(compute="_compute_event_stats")
+    event_done_today = fields.Integer(compute="_compute_event_stats")
+    last_webhook_at = fields.Datetime(
+        compute="_compute_event_stats", help="When the last inbound event was received."
+    )
+
+    _sql_constraints = [
+        ("name_company_uniq", "unique(name, company_id)", "Backend names are unique per company."),
+    ]
+
+    @api.depends("event_ids.state")
+    def _compute_event_stats(self):
+        Event = self.env["retail.event"]
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        groups = Event._read_group(
+            [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+        )
+        counts = {(backend.id, state): count for backend, state, count in groups}
+        done_today = {
+            backend.id: count
+            for backend, count in Event._read_group(
+                [
+                    ("backend_id", "in", self.ids),
+                    ("state", "=", "done"),
+                    ("done_at", ">=", today),
+                ],
+                ["backend_id"],
+                ["__count"],
+            )
+        }
+        last_received = dict(
+            Event._read_group(
+                [("backend_id", "in", self.ids), ("direction", "=", "in")],
+                ["backend_id"],
+                ["received_at:max"],
+            )
+        )
+        for backend in self:
+            backend.last_webhook_at = last_received.get(backend)
+            backend.event_failed_count = counts.get((backend.id, "failed"), 0)
+            backend.event_pending_count = counts.get((backend.id, "received"), 0) + counts.get(
+                (backend.id, "queued"), 0
+            )
+            backend.event_done_today = done_today.get(backend.id, 0)
+
+    # ------------------------------------------------------------------
+    # Extension points for channel addons
+    # ------------------------------------------------------------------
+    def _job_channel(self):
+        """Return the queue_job channel of this backend's jobs."""
+        self.ensure_one()
+        return f"root.retail.{self.backend_type}"
+
+    def _get_event_handler(self, topic):
+        """Return ``handler(event) -> record`` importing events of ``topic``, or ``None``.
+
+        The generic backend imports canonical customers; channel addons override this for
+        their types and topics.
+        """
+        self.ensure_one()
+        if self.backend_type == "generic" and topic == "customer":
+            return self._import_generic_customer
+        return None
+
+    def _get_exporter(self, flow):
+        """Return the exporter instance of ``flow`` for this backend (see engine.outbound)."""
+        raise UserError(
+            _("Backend %(name)s has no exporter for %(flow)s.", name=self.name, flow=flow)
+        )
+
+    def _catch_up(self):
+        """Run the catch-up imports of this backend (polling since the checkpoints)."""
+        return "no catch-up flow for this backend type"
+
+    def _circuit_probe(self):
+        """Check that the remote side answers again; raise a RetailError if not."""
+        return True
+
+    def _import_generic_customer(self, event):
+        from ..canonical import Customer, from_dict
+        from ..engine.importers import PartnerImporter
+        from ..errors import DataError
+
+        try:
+            customer = from_dict(Customer, event._payload_json())
+        except (ValueError, TypeError) as exc:
+            raise DataError(_("The customer payload is malformed: %s", exc)) from exc
+        return PartnerImporter(self).import_customer(customer)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_open_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retail_connector.action_retail_event"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        return action
+
+    def action_open_exceptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retail_connector.action_retail_exception_queue"
+        )
+        action["domain"] = [("backend_id", "=", self.id), ("state", "=", "failed")]
+        return action
+
+    def _binding_external_url(self, binding):
+        """Return the URL of a bound record in the channel's admin, or False."""
+        return False

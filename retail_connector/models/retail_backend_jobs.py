@@ -1,0 +1,119 @@
+import logging
+from datetime import timedelta
+
+import psycopg2.errors
+
+from odoo import fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..errors import AuthError, DataError, RetailError, TransientError, backoff_delay
+
+_logger = logging.getLogger(__name__)
+
+# Database conflicts that another attempt resolves: a concurrent import created the same
+# binding (unique violation), or two transactions touched the same rows.
+RETRYABLE_DB_ERRORS = (
+    psycopg2.errors.UniqueViolation,
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+
+
+class RetailBackend(models.Model):
+    """The jobs of a backend and the guard every call to a channel goes through."""
+
+    _inherit = "retail.backend"
+
+    def _call_guarded(self, work):
+        """Run ``work()`` in a savepoint and classify how it ended.
+
+        :returns: ``(outcome, value)`` where outcome is ``done`` (value is what ``work``
+            returned), ``data``, ``transient`` or ``auth`` (value is the
+            :class:`~..errors.RetailError`). Nothing ``work`` wrote survives a failure, so an
+            event is never half-imported. Transient and authentication failures count
+            towards the circuit breaker, successes close it.
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                value = work()
+        except RetailError as error:
+            failure = error
+        except RETRYABLE_DB_ERRORS as error:
+            failure = TransientError(
+                f"Concurrent update, retried: {error.pgerror or error}", retry_after=2
+            )
+        except (UserError, ValidationError) as error:
+            failure = DataError(str(error.args[0] if error.args else error))
+        except Exception as error:
+            _logger.exception("Unexpected error in retail connector job")
+            failure = DataError(f"Unexpected error ({type(error).__name__}): {error}")
+        else:
+            self._circuit_record_success()
+            return "done", value
+        if isinstance(failure, TransientError | AuthError):
+            self._circuit_record_failure(failure)
+        return failure.kind, failure
+
+    def _retry_delay(self, error, attempt):
+        """Seconds to wait before retrying after ``error`` on attempt number ``attempt``."""
+        if isinstance(error, AuthError):
+            return max(self.circuit_cooldown, 1)
+        return backoff_delay(attempt, getattr(error, "retry_after", None))
+
+    # ------------------------------------------------------------------
+    # Export jobs
+    # ------------------------------------------------------------------
+    def _schedule_export(self, flow, delay=0):
+        """Enqueue the export job of ``flow``; a pending one absorbs it (identity key)."""
+        self.ensure_one()
+        eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
+        return self.with_delay(
+            channel=self._job_channel(),
+            identity_key=f"retail-export-{self.id}-{flow}",
+            eta=eta,
+            description=f"{self.name}: export {flow}",
+        )._export_flow(flow)
+
+    def _export_flow(self, flow):
+        """Job: export what is dirty in ``flow``. Returns a short report."""
+        self.ensure_one()
+        if not self.active:
+            return f"backend {self.name} is archived: nothing exported"
+        wait = self._circuit_check()
+        if wait:
+            self._schedule_export(flow, delay=wait)
+            return f"circuit open: export postponed by {wait}s"
+        outcome, value = self._call_guarded(lambda: self._get_exporter(flow).run())
+        if outcome == "done":
+            return str(value)
+        if outcome == "data":
+            self.env["retail.event"]._record_outbound_failure(self, flow, value)
+            return f"export failed: {value}"
+        delay = self._retry_delay(value, self.circuit_failure_count)
+        self._schedule_export(flow, delay=delay)
+        return f"{outcome} failure, export retried in {delay}s: {value}"
+
+    # ------------------------------------------------------------------
+    # Scheduled actions
+    # ------------------------------------------------------------------
+    def _cron_catch_up(self):
+        """Enqueue one catch-up job per active backend."""
+        for backend in self.search([]):
+            backend.with_delay(
+                channel=backend._job_channel(),
+                identity_key=f"retail-catch-up-{backend.id}",
+                description=f"{backend.name}: catch-up import",
+            )._run_catch_up()
+
+    def _run_catch_up(self):
+        """Job: poll the channel since each flow's checkpoint into the event inbox."""
+        self.ensure_one()
+        wait = self._circuit_check()
+        if wait:
+            return f"circuit open: catch-up skipped, next run in {wait}s"
+        outcome, value = self._call_guarded(self._catch_up)
+        if outcome == "done":
+            return str(value)
+        return f"catch-up ended with a {outcome} failure: {value}"

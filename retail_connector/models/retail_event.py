@@ -1,0 +1,274 @@
+import json
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+EVENT_STATES = [
+    ("received", "Received"),
+    ("queued", "Queued"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("ignored", "Ignored"),
+]
+
+
+class RetailEvent(models.Model):
+    """The event inbox and the exception queue.
+
+    Every webhook, polled record and failed export becomes one event, stored once per
+    ``(backend, idempotency key)``. A job imports it; its state tells where it stands. Failed
+    events are the exception queue: a person reads the message, fixes the data or mapping,
+    then retries, edits the payload and retries, replays or ignores.
+    """
+
+    _name = "retail.event"
+    _description = "Retail Connector Event"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _rec_name = "display_name"
+
+    backend_id = fields.Many2one("retail.backend", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    backend_type = fields.Selection(related="backend_id.backend_type", store=True)
+    direction = fields.Selection(
+        [("in", "Inbound"), ("out", "Outbound")], required=True, default="in"
+    )
+    topic = fields.Char(required=True, index=True)
+    idempotency_key = fields.Char(required=True)
+    external_id = fields.Char(index=True)
+    payload = fields.Text(help="The payload as received; edit it on a failed event, then retry.")
+    original_payload = fields.Text(readonly=True, help="The payload before it was edited.")
+    headers = fields.Text(readonly=True)
+    state = fields.Selection(
+        EVENT_STATES, required=True, default="received", index=True, tracking=True
+    )
+    attempts = fields.Integer(readonly=True)
+    error_kind = fields.Selection(
+        [("data", "Data error"), ("transient", "Transient"), ("auth", "Authentication")],
+        readonly=True,
+    )
+    error_message = fields.Text(readonly=True)
+    received_at = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    done_at = fields.Datetime(readonly=True, index=True)
+    next_retry_at = fields.Datetime(readonly=True)
+    duration_ms = fields.Integer(
+        string="Received to Done (ms)", compute="_compute_duration", store=True
+    )
+    res_model = fields.Char(string="Record Model", readonly=True)
+    res_id = fields.Many2oneReference(string="Record Id", model_field="res_model", readonly=True)
+    mapping_id = fields.Many2one(
+        "retail.value.mapping",
+        string="Missing Mapping",
+        readonly=True,
+        help="The draft mapping to complete before retrying.",
+    )
+    job_uuid = fields.Char(readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "idempotency_uniq",
+            "unique(backend_id, idempotency_key)",
+            "An event with this idempotency key exists already for this backend.",
+        )
+    ]
+
+    @api.depends("received_at", "done_at")
+    def _compute_duration(self):
+        for event in self:
+            if event.received_at and event.done_at:
+                delta = event.done_at - event.received_at
+                event.duration_ms = int(delta.total_seconds() * 1000)
+            else:
+                event.duration_ms = 0
+
+    @api.depends("topic", "external_id", "backend_id")
+    def _compute_display_name(self):
+        for event in self:
+            reference = event.external_id or event.idempotency_key
+            event.display_name = f"{event.backend_id.name or ''} {event.topic} {reference}"
+
+    def write(self, vals):
+        if "payload" in vals and not self.env.context.get("retail_event_internal"):
+            for event in self:
+                if event.state not in ("failed", "received"):
+                    raise UserError(_("Only a failed event's payload can be edited."))
+                if not event.original_payload:
+                    event.with_context(retail_event_internal=True).original_payload = event.payload
+        return super().write(vals)
+
+    def _payload_json(self):
+        """Return the payload parsed as JSON, or raise DataError with a readable message."""
+        from ..errors import DataError
+
+        self.ensure_one()
+        try:
+            return json.loads(self.payload or "null")
+        except ValueError as exc:
+            raise DataError(_("The payload is not valid JSON: %s", exc)) from exc
+
+    # ------------------------------------------------------------------
+    # Jobs
+    # ------------------------------------------------------------------
+    def _enqueue(self, delay=0, replay=False):
+        """Enqueue the import job of each event (at most one pending job per event)."""
+        for event in self:
+            backend = event.backend_id
+            eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
+            job = event.with_delay(
+                channel=backend._job_channel(),
+                identity_key=f"retail-event-{event.id}",
+                eta=eta,
+                description=f"{backend.name}: {event.topic} {event.external_id or ''}",
+            )._process_job(replay=replay)
+            values = {"state": "queued", "next_retry_at": eta}
+            if job:
+                values["job_uuid"] = job.uuid
+            event.with_context(retail_event_internal=True).write(values)
+        return True
+
+    def _process_job(self, replay=False):
+        """Job: import one event. Returns a short report of what happened."""
+        self.ensure_one()
+        if self.state in ("done", "ignored") and not replay:
+            return f"nothing to do: event is {self.state}"
+        backend = self.backend_id
+        if not backend.active:
+            return f"backend {backend.name} is archived: event left {self.state}"
+        wait = backend._circuit_check()
+        if wait:
+            self._enqueue(delay=wait, replay=replay)
+            return f"circuit open: postponed by {wait}s"
+        handler = backend.with_context(retail_no_export=True)._get_event_handler(self.topic)
+        if handler is None:
+            return self._mark_failed(
+                "data",
+                _(
+                    "No importer for topic '%(topic)s' on a %(type)s backend: ignore the event "
+                    "or install the channel addon that handles it.",
+                    topic=self.topic,
+                    type=backend.backend_type,
+                ),
+            )
+        self.with_context(retail_event_internal=True).write(
+            {"started_at": fields.Datetime.now(), "attempts": self.attempts + 1}
+        )
+        outcome, value = backend._call_guarded(lambda: handler(self))
+        if outcome == "done":
+            return self._mark_done(value)
+        if outcome == "data":
+            return self._mark_failed("data", str(value), getattr(value, "missing_mapping", None))
+        if self.attempts >= backend.max_attempts:
+            return self._mark_failed(
+                outcome, _("Gave up after %(n)s attempts: %(error)s", n=self.attempts, error=value)
+            )
+        delay = backend._retry_delay(value, self.attempts)
+        self.with_context(retail_event_internal=True).write(
+            {"error_kind": outcome, "error_message": str(value)}
+        )
+        self._enqueue(delay=delay, replay=replay)
+        return f"{outcome} failure, retry in {delay}s: {value}"
+
+    def _mark_done(self, record):
+        values = {
+            "state": "done",
+            "done_at": fields.Datetime.now(),
+            "error_kind": False,
+            "error_message": False,
+            "next_retry_at": False,
+        }
+        if isinstance(record, models.BaseModel) and len(record) == 1:
+            values.update(res_model=record._name, res_id=record.id)
+        self.with_context(retail_event_internal=True).write(values)
+        return f"done: {record if isinstance(record, str) else values.get('res_model', '')}"
+
+    def _mark_failed(self, kind, message, missing_mapping=None):
+        values = {"state": "failed", "error_kind": kind, "error_message": message}
+        if missing_mapping:
+            values["mapping_id"] = (
+                self.env["retail.value.mapping"]._ensure_draft(self.backend_id, *missing_mapping).id
+            )
+        self.with_context(retail_event_internal=True).write(values)
+        return f"failed: {message}"
+
+    @api.model
+    def _record_outbound_failure(self, backend, flow, error):
+        """Put a failed export in the exception queue (one open row per backend and flow)."""
+        key = f"export:{flow}:{fields.Datetime.now().isoformat()}"
+        event = self.sudo().create(
+            {
+                "backend_id": backend.id,
+                "direction": "out",
+                "topic": f"export/{flow}",
+                "idempotency_key": key,
+                "payload": json.dumps({"flow": flow}),
+            }
+        )
+        event._mark_failed(
+            getattr(error, "kind", "data"), str(error), getattr(error, "missing_mapping", None)
+        )
+        return event
+
+    # ------------------------------------------------------------------
+    # Exception queue actions (one or many rows)
+    # ------------------------------------------------------------------
+    def action_retry(self):
+        """Retry failed or stuck events with their (possibly edited) payload."""
+        events = self.filtered(lambda e: e.state in ("failed", "received", "queued"))
+        events.with_context(retail_event_internal=True).write(
+            {"attempts": 0, "error_kind": False, "error_message": False}
+        )
+        events._enqueue()
+        return True
+
+    def action_replay(self):
+        """Import events again from their stored payload, done ones included."""
+        events = self.filtered(lambda e: e.direction == "in")
+        events.with_context(retail_event_internal=True).write({"attempts": 0})
+        events._enqueue(replay=True)
+        return True
+
+    def action_ignore(self):
+        self.filtered(lambda e: e.state != "done").with_context(retail_event_internal=True).write(
+            {"state": "ignored", "next_retry_at": False}
+        )
+        return True
+
+    def action_open_record(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id:
+            raise UserError(_("This event is not linked to a record yet."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_purge(self):
+        """Delete old events per backend retention settings."""
+        now = fields.Datetime.now()
+        for backend in self.env["retail.backend"].with_context(active_test=False).search([]):
+            done_before = now - timedelta(days=backend.event_retention_days or 30)
+            failed_before = now - timedelta(days=backend.failed_retention_days or 180)
+            old = self.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    "|",
+                    "&",
+                    ("state", "in", ("done", "ignored")),
+                    ("received_at", "<", done_before),
+                    "&",
+                    ("state", "=", "failed"),
+                    ("received_at", "<", failed_before),
+                ]
+            )
+            old.unlink()

@@ -1,0 +1,30 @@
+from odoo import api, fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    retail_binding_ids = fields.One2many(
+        "retail.order.binding",
+        "odoo_id",
+        string="Channel Bindings",
+        groups="retail_connector.group_retail_user",
+    )
+    retail_backend_id = fields.Many2one(
+        "retail.backend",
+        string="Channel",
+        compute="_compute_retail_channel",
+        store=True,
+        index=True,
+        help="The store or org this order came from.",
+    )
+    retail_external_name = fields.Char(
+        string="External Number", compute="_compute_retail_channel", store=True, index=True
+    )
+
+    @api.depends("retail_binding_ids.backend_id", "retail_binding_ids.external_name")
+    def _compute_retail_channel(self):
+        for order in self:
+            binding = order.sudo().retail_binding_ids[:1]
+            order.retail_backend_id = binding.backend_id
+            order.retail_external_name = binding.external_name

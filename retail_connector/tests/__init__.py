@@ -1,0 +1,11 @@
+from . import (
+    test_canonical,
+    test_circuit,
+    test_concurrency,
+    test_event_flow,
+    test_generic_webhook,
+    test_intake,
+    test_outbound,
+    test_ownership,
+    test_security,
+)

@@ -1,0 +1,91 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.tests import tagged
+
+from ..engine import circuit
+from ..errors import AuthError, TransientError
+from .common import RetailCase
+
+
+@tagged("post_install", "-at_install")
+class TestCircuitBreaker(RetailCase):
+    def test_pure_transitions(self):
+        now = fields.Datetime.now()
+        self.assertEqual(circuit.after_failure("closed", 0, 3, "transient"), ("closed", 1))
+        self.assertEqual(circuit.after_failure("closed", 2, 3, "transient"), ("open", 3))
+        self.assertEqual(circuit.after_failure("closed", 0, 3, "auth"), ("open", 1))
+        self.assertEqual(circuit.after_failure("half_open", 0, 3, "transient"), ("open", 1))
+        self.assertEqual(circuit.allows_call("open", now, 60, now)[:2], (False, "open"))
+        self.assertEqual(
+            circuit.allows_call("open", now - timedelta(seconds=61), 60, now),
+            (True, "half_open", 0),
+        )
+
+    def test_consecutive_failures_open_then_probe_closes(self):
+        backend = self.backend
+        for _attempt in range(2):
+            backend._circuit_record_failure(TransientError("HTTP 503"))
+        self.assertEqual(backend.circuit_state, "closed")
+        backend._circuit_record_failure(TransientError("HTTP 503"))
+        self.assertEqual(backend.circuit_state, "open")
+        self.assertEqual(backend.circuit_last_error, "HTTP 503")
+        self.assertGreater(backend._circuit_check(), 0)
+
+        # Jobs wait while the circuit is open: the event is postponed, not attempted.
+        with trap_jobs() as trap:
+            event, _created = self.store(self.customer_payload())
+            trap.perform_enqueued_jobs()
+            self.assertEqual(event.state, "queued")
+            self.assertEqual(event.attempts, 0)
+            trap.assert_jobs_count(1)
+            self.assertGreater(
+                trap.enqueued_jobs[0].eta, fields.Datetime.now() + timedelta(seconds=30)
+            )
+
+            # After the cooldown the next call is a probe; its success closes the circuit.
+            backend.circuit_opened_at = fields.Datetime.now() - timedelta(seconds=61)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(backend.circuit_state, "closed")
+        self.assertEqual(backend.circuit_failure_count, 0)
+        self.assertTrue(backend.last_success_at)
+
+    def test_half_open_failure_reopens(self):
+        backend = self.backend
+        backend.write(
+            {
+                "circuit_state": "open",
+                "circuit_opened_at": fields.Datetime.now() - timedelta(seconds=120),
+            }
+        )
+        self.assertEqual(backend._circuit_check(), 0)
+        self.assertEqual(backend.circuit_state, "half_open")
+        backend._circuit_record_failure(TransientError("still down"))
+        self.assertEqual(backend.circuit_state, "open")
+        self.assertGreater(backend._circuit_check(), 0)
+
+    def test_auth_error_opens_at_once_and_posts_a_message(self):
+        messages_before = len(self.backend.message_ids)
+        outcome, error = self.backend._call_guarded(self._raise_auth)
+        self.assertEqual(outcome, "auth")
+        self.assertIsInstance(error, AuthError)
+        self.assertEqual(self.backend.circuit_state, "open")
+        self.assertGreater(len(self.backend.message_ids), messages_before)
+        self.backend.action_circuit_reset()
+        self.assertEqual(self.backend.circuit_state, "closed")
+
+    def test_cron_probe_closes_when_channel_answers(self):
+        self.backend.write(
+            {
+                "circuit_state": "open",
+                "circuit_opened_at": fields.Datetime.now() - timedelta(seconds=120),
+            }
+        )
+        self.env["retail.backend"]._cron_circuit_probe()
+        self.assertEqual(self.backend.circuit_state, "closed")
+
+    @staticmethod
+    def _raise_auth():
+        raise AuthError("401 Unauthorized: invalid access token")

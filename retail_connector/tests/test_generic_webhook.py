@@ -1,0 +1,83 @@
+import base64
+import hashlib
+import hmac
+
+from odoo.tests import HttpCase, tagged
+
+from .common import RetailCase
+
+
+def sign(body, secret):
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@tagged("post_install", "-at_install")
+class TestGenericWebhook(HttpCase):
+    """The controller over real HTTP: verify, store once, enqueue, answer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls.env["retail.backend"].create(
+            {
+                "name": "Webhook backend",
+                "backend_type": "generic",
+                "webhook_secret": "current",
+                "max_body_bytes": 4096,
+            }
+        )
+        cls.url = f"/retail/generic/webhook/{cls.backend.id}"
+        cls.body = RetailCase.customer_payload(external_id="W-1").encode()
+
+    def post(self, body, secret="current", key="evt-1", **headers):
+        headers = {
+            "X-Retail-Topic": "customer",
+            "X-Retail-Event-Id": key,
+            "X-Retail-Hmac-Sha256": sign(body, secret) if secret else "",
+            "Content-Type": "application/json",
+            **headers,
+        }
+        return self.url_open(self.url, data=body, headers=headers)
+
+    def events(self):
+        return self.env["retail.event"].search([("backend_id", "=", self.backend.id)])
+
+    def jobs(self):
+        return self.env["queue.job"].search(
+            [("model_name", "=", "retail.event"), ("method_name", "=", "_process_job")]
+        )
+
+    def test_valid_webhook_is_stored_once_and_enqueued_once(self):
+        jobs_before = len(self.jobs())
+        response = self.post(self.body)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.text, "ok")
+        again = self.post(self.body)
+        self.assertEqual(again.status_code, 200)
+        self.assertEqual(again.text, "duplicate")
+        event = self.events()
+        self.assertEqual(len(event), 1)
+        self.assertEqual((event.topic, event.state), ("customer", "queued"))
+        self.assertEqual(event.payload.encode(), self.body)
+        self.assertEqual(len(self.jobs()) - jobs_before, 1)
+
+    def test_bad_signature_is_refused_and_nothing_stored(self):
+        tampered = self.body.replace(b"Ada", b"Eve")
+        headers = {"X-Retail-Hmac-Sha256": sign(self.body, "current")}
+        response = self.post(tampered, secret=None, **headers)
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(self.post(self.body, secret="wrong").status_code, 401)
+        self.assertFalse(self.events())
+
+    def test_rotated_secret_is_accepted(self):
+        self.backend.write({"webhook_secret": "next", "webhook_secret_previous": "current"})
+        self.assertEqual(self.post(self.body, secret="current", key="old-secret").status_code, 200)
+        self.assertEqual(self.post(self.body, secret="next", key="new-secret").status_code, 200)
+        self.assertEqual(len(self.events()), 2)
+
+    def test_oversized_body_and_unknown_backend(self):
+        big = b"{" + b" " * 5000 + b"}"
+        self.assertEqual(self.post(big).status_code, 413)
+        response = self.url_open("/retail/generic/webhook/999999", data=b"{}")
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.events())

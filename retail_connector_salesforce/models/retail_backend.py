@@ -1,0 +1,9 @@
+from odoo import fields, models
+
+
+class RetailBackend(models.Model):
+    _inherit = "retail.backend"
+
+    backend_type = fields.Selection(
+        selection_add=[("salesforce", "Salesforce")], ondelete={"salesforce": "cascade"}
+    )
