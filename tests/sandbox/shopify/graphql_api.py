@@ -1,0 +1,217 @@
+"""The GraphQL endpoint's brain: schema, validation, cost, throttling, execution, error shapes.
+
+``GraphQLService.handle`` takes one request body (already authenticated) and returns the JSON
+body Shopify would send: ``data``, ``errors`` in Shopify's wording (``undefinedField``,
+``argumentNotAccepted``, ``missingRequiredArguments``, ``ACCESS_DENIED``, ``THROTTLED``,
+``MAX_COST_EXCEEDED``, ``INTERNAL_SERVER_ERROR``) and always ``extensions.cost``.
+"""
+
+import pathlib
+import re
+import sys
+import threading
+import traceback
+import uuid
+
+from graphql import (
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    build_schema,
+    execute,
+    parse,
+    validate,
+)
+
+from . import bulk, mutations_catalog, mutations_inventory, mutations_orders
+from .costs import CostCalculator
+from .queries import bind_root_resolvers
+from .resolvers import bind_type_resolvers, default_resolver
+from .store import iso, money
+
+SCHEMA_PATH = pathlib.Path(__file__).with_name("schema.graphql")
+RATE_LIMIT_DOC = "https://shopify.dev/api/usage/rate-limits"
+
+#: (pattern of a graphql-core message, function building Shopify's message and extensions)
+VALIDATION_MESSAGES = (
+    (re.compile(r"Cannot query field '(\w+)' on type '(\w+)'"),
+     lambda m: (f"Field '{m[1]}' doesn't exist on type '{m[2]}'",
+                {"code": "undefinedField", "typeName": m[2], "fieldName": m[1]})),
+    (re.compile(r"Unknown argument '(\w+)' on field '(\w+)\.(\w+)'"),
+     lambda m: (f"Field '{m[3]}' doesn't accept argument '{m[1]}'",
+                {"code": "argumentNotAccepted", "name": m[3], "typeName": "Field",
+                 "argumentName": m[1]})),
+    (re.compile(r"Field '(\w+)' argument '(\w+)' of type '.+' is required"),
+     lambda m: (f"Field '{m[1]}' is missing required arguments: {m[2]}",
+                {"code": "missingRequiredArguments", "className": "Field", "name": m[1],
+                 "arguments": m[2]})),
+    (re.compile(r"Variable '\$(\w+)'"),
+     lambda m: (None, {"code": "INVALID_VARIABLE"})),
+)
+
+
+def build_admin_schema():
+    """Build the SDL schema and attach every resolver."""
+    schema = build_schema(SCHEMA_PATH.read_text())
+    schema.type_map["DateTime"].serialize = iso
+    schema.type_map["Money"].serialize = money
+    schema.type_map["Decimal"].serialize = money
+    schema.type_map["UnsignedInt64"].serialize = lambda value: str(int(value))
+    bind_type_resolvers(schema)
+    mutations = {}
+    for module in (mutations_inventory, mutations_catalog, mutations_orders, bulk):
+        mutations.update(module.MUTATIONS)
+    bind_root_resolvers(schema, mutations)
+    return schema
+
+
+def shape_error(error):
+    """Format a graphql-core error the way Shopify words it."""
+    formatted = error.formatted
+    for pattern, build in VALIDATION_MESSAGES:
+        match = pattern.search(error.message)
+        if match:
+            message, extensions = build(match)
+            formatted["message"] = message or formatted["message"]
+            formatted["extensions"] = dict(formatted.get("extensions") or {}, **extensions)
+            return formatted
+    if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+        request_id = str(uuid.uuid4())
+        traceback.print_exception(error.original_error, file=sys.stderr)
+        return {"message": "Internal error. Looks like something went wrong on our end.\n"
+                           f"Request ID: {request_id} (include this in support requests).",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                "path": formatted.get("path")}
+    return formatted
+
+
+def cost_extension(requested, actual, bucket):
+    return {"requestedQueryCost": requested, "actualQueryCost": actual,
+            "throttleStatus": bucket.status()}
+
+
+class Counters:
+    """Calls, cost and outcomes per operation name, for the control API and benchmarks."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.operations = {}
+            self.http = {}
+
+    def record(self, operation, requested=0, actual=0, outcome="ok"):
+        with self.lock:
+            entry = self.operations.setdefault(operation, {
+                "calls": 0, "requested_cost": 0, "actual_cost": 0, "outcomes": {}})
+            entry["calls"] += 1
+            entry["requested_cost"] += requested or 0
+            entry["actual_cost"] += actual or 0
+            entry["outcomes"][outcome] = entry["outcomes"].get(outcome, 0) + 1
+
+    def record_http(self, key):
+        with self.lock:
+            self.http[key] = self.http.get(key, 0) + 1
+
+    def snapshot(self):
+        with self.lock:
+            total = {"calls": sum(e["calls"] for e in self.operations.values()),
+                     "actual_cost": sum(e["actual_cost"] for e in self.operations.values())}
+            return {"operations": {k: dict(v, outcomes=dict(v["outcomes"]))
+                                   for k, v in self.operations.items()},
+                    "http": dict(self.http), "total": total}
+
+
+def operation_label(document, operation_name):
+    """Name used in counters: the operation name, else the first root field."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+                not operation_name or (definition.name and
+                                       definition.name.value == operation_name)):
+            if definition.name:
+                return definition.name.value, definition
+            first = definition.selection_set.selections[0]
+            return getattr(getattr(first, "name", None), "value", "anonymous"), definition
+    return operation_name or "anonymous", None
+
+
+class GraphQLService:
+    """Validate, price, throttle and run Admin API GraphQL requests against a store."""
+
+    def __init__(self, store, throttle, counters):
+        self.store = store
+        self.throttle = throttle
+        self.counters = counters
+        self.schema = build_admin_schema()
+
+    def run(self, document, variables, operation_name, context):
+        """Execute a parsed document without cost accounting (used by bulk operations)."""
+        return execute(self.schema, document, variable_values=variables,
+                       operation_name=operation_name, context_value=context,
+                       field_resolver=default_resolver)
+
+    def handle(self, body, context, force_throttled=False):
+        """Answer one GraphQL request body; returns the response JSON (a dict)."""
+        bucket = self.throttle.bucket(context["token"])
+        query, variables = body.get("query"), body.get("variables") or {}
+        operation_name = body.get("operationName") or None
+        try:
+            document = parse(query)
+        except GraphQLSyntaxError as error:
+            message = error.message.replace("Syntax Error: ", "").rstrip(".")
+            location = error.locations[0] if error.locations else None
+            where = f" at [{location.line}, {location.column}]" if location else ""
+            self.counters.record("syntax_error", outcome="syntax_error")
+            return {"errors": [{"message": f"syntax error, {message}{where}",
+                                "locations": [loc._asdict() for loc in error.locations or []]}],
+                    "extensions": {"cost": cost_extension(0, 0, bucket)}}
+        label, operation = operation_label(document, operation_name)
+        problems = validate(self.schema, document)
+        if not problems and operation is None:
+            problems = [GraphQLError(f"Unknown operation named '{operation_name}'.")]
+        if problems:
+            self.counters.record(label, outcome="invalid")
+            return {"errors": [shape_error(p) for p in problems],
+                    "extensions": {"cost": cost_extension(0, 0, bucket)}}
+        calculator = CostCalculator(self.schema, document, variables)
+        requested = calculator.operation_cost(operation)
+        limit = self.throttle.single_query_max_cost
+        if requested > limit:
+            self.counters.record(label, requested, 0, "max_cost_exceeded")
+            return {"errors": [{
+                "message": f"Query cost is {requested}, which exceeds the single query max "
+                           f"cost limit ({limit}).\n\nSee {RATE_LIMIT_DOC} for more information "
+                           "on how the cost of a query is calculated.\n\nTo query larger "
+                           "amounts of data with fewer limits, bulk operations should be used "
+                           "instead.",
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
+                               "maxCost": limit, "documentation": RATE_LIMIT_DOC}}],
+                "extensions": {"cost": cost_extension(requested, None, bucket)}}
+        if force_throttled or not bucket.try_debit(requested):
+            self.counters.record(label, requested, 0, "throttled")
+            return {"errors": [{"message": "Throttled", "extensions": {
+                "code": "THROTTLED", "documentation": RATE_LIMIT_DOC}}],
+                "extensions": {"cost": cost_extension(requested, None, bucket)}}
+        result = self.run(document, variables, operation_name, context)
+        actual = min(requested, calculator.operation_cost(operation, result.data)) \
+            if result.data is not None else 0
+        bucket.refund(requested - actual)
+        response = {}
+        errors = [shape_error(e) for e in result.errors or []]
+        denied = any((e.get("extensions") or {}).get("code") == "ACCESS_DENIED" for e in errors)
+        if result.data is not None or not errors:
+            response["data"] = None if denied else result.data
+        if errors:
+            response["errors"] = errors
+            if denied:
+                response["data"] = None
+        extensions = {"cost": cost_extension(requested, actual, bucket)}
+        if context.get("search"):
+            extensions["search"] = context["search"]
+        response["extensions"] = extensions
+        outcome = "ok" if not errors else (
+            (errors[0].get("extensions") or {}).get("code") or "error")
+        self.counters.record(label, requested, actual, outcome)
+        return response
