@@ -157,6 +157,8 @@ class RetailBackend(models.Model):
         self.ensure_one()
         if self.backend_type == "generic" and topic == "customer":
             return self._import_generic_customer
+        if self.backend_type == "generic" and topic == "order":
+            return self._import_generic_order
         return None
 
     def _get_exporter(self, flow):
@@ -183,6 +185,17 @@ class RetailBackend(models.Model):
         except (ValueError, TypeError) as exc:
             raise DataError(_("The customer payload is malformed: %s", exc)) from exc
         return PartnerImporter(self).import_customer(customer)
+
+    def _import_generic_order(self, event):
+        from ..canonical import Order, from_dict
+        from ..engine.order_import import OrderImporter
+        from ..errors import DataError
+
+        try:
+            order = from_dict(Order, event._payload_json())
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise DataError(_("The order payload is malformed: %s", exc)) from exc
+        return OrderImporter(self).import_order(order)
 
     # ------------------------------------------------------------------
     # Actions

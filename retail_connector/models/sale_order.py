@@ -28,3 +28,14 @@ class SaleOrder(models.Model):
             binding = order.sudo().retail_binding_ids[:1]
             order.retail_backend_id = binding.backend_id
             order.retail_external_name = binding.external_name
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    retail_external_line_id = fields.Char(
+        string="Channel Line Id",
+        copy=False,
+        index="btree_not_null",
+        help="Id of the line in the channel order it was imported from.",
+    )

@@ -5,6 +5,7 @@ from . import (
     test_event_flow,
     test_generic_webhook,
     test_intake,
+    test_order_import,
     test_outbound,
     test_ownership,
     test_security,

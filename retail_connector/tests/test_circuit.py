@@ -1,8 +1,9 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..engine import circuit
 from ..errors import AuthError, TransientError

@@ -1,7 +1,8 @@
 import json
 
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..engine.locks import lock_key
 from .common import RetailCase

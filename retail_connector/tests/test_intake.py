@@ -1,5 +1,6 @@
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..engine.intake import hmac_matches, poll_into_inbox
 from .common import RetailCase

@@ -1,5 +1,6 @@
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..canonical import StockLevel
 from ..engine.outbound import Exporter, mark_dirty
