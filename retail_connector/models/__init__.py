@@ -11,4 +11,5 @@ from . import (
     retail_ownership_rule,
     sale_order,
     stock_picking,
+    stock_quant,
 )

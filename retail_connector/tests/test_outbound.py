@@ -77,3 +77,39 @@ class TestOutbound(RetailCase):
         changed = RecordingStockExporter(self.backend, "stock")
         changed.run()
         self.assertEqual(changed.batches, [["V2"]])
+
+
+@tagged("post_install", "-at_install")
+class TestStockChanges(RetailCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stock = cls.env.ref("stock.stock_location_stock")
+        cls.product = cls.env["product.product"].create({"name": "Boot", "is_storable": True})
+        cls.binding = cls.env["retail.product.binding"].create(
+            {"backend_id": cls.backend.id, "odoo_id": cls.product.id, "external_id": "V-BOOT"}
+        )
+
+    def test_quant_changes_mark_dirty_once_before_commit(self):
+        from ..engine.stock import available_quantities
+
+        Quant = self.env["stock.quant"]
+        with trap_jobs() as trap:
+            for _index in range(5):
+                Quant._update_available_quantity(self.product, self.stock, 2)
+            self.assertFalse(self.binding.export_pending, "marked at commit time, not per move")
+            self.env.cr.precommit.run()
+            trap.assert_jobs_count(1)
+            self.assertEqual(trap.enqueued_jobs[0].method_name, "_export_flow")
+        self.assertTrue(self.binding.export_pending)
+        Quant._update_reserved_quantity(self.product, self.stock, 3)
+        self.assertEqual(available_quantities(self.env, self.product, self.stock),
+                         {self.product.id: 7.0})
+
+    def test_changes_made_by_an_import_are_not_echoed(self):
+        Quant = self.env["stock.quant"].with_context(retail_no_export=True)
+        with trap_jobs() as trap:
+            Quant._update_available_quantity(self.product, self.stock, 2)
+            self.env.cr.precommit.run()
+            trap.assert_jobs_count(0)
+        self.assertFalse(self.binding.export_pending)
