@@ -79,7 +79,8 @@ def addons_path():
             paths.append(str(oca))
     except importlib.metadata.PackageNotFoundError:
         sys.exit("ERROR: queue_job is missing: pip install -r requirements.txt")
-    paths.append(str(ROOT))
+    # RC_ADDONS_DIR: test the addons of another checkout (e.g. a clean export) from here.
+    paths.append(os.environ.get("RC_ADDONS_DIR", str(ROOT)))
     return ",".join(paths)
 
 

@@ -7,10 +7,14 @@ def available_quantities(env, products, location):
     Available means on hand minus reserved, never negative: what a store may still sell.
     One grouped query for all products, whatever their number.
     """
-    groups = env["stock.quant"].sudo()._read_group(
-        [("product_id", "in", products.ids), ("location_id", "child_of", location.id)],
-        ["product_id"],
-        ["quantity:sum", "reserved_quantity:sum"],
+    groups = (
+        env["stock.quant"]
+        .sudo()
+        ._read_group(
+            [("product_id", "in", products.ids), ("location_id", "child_of", location.id)],
+            ["product_id"],
+            ["quantity:sum", "reserved_quantity:sum"],
+        )
     )
     available = dict.fromkeys(products.ids, 0.0)
     for product, quantity, reserved in groups:

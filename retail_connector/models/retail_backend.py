@@ -1,7 +1,23 @@
+import functools
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..canonical import Customer, Order, Refund, from_dict
+from ..engine.importers import PartnerImporter
+from ..engine.order_import import OrderImporter
+from ..engine.refund_import import RefundImporter
+from ..errors import DataError
+
 MANAGER_GROUP = "retail_connector.group_retail_manager"
+
+
+# Topics of the generic backend: payload class, core importer and its method.
+GENERIC_TOPICS = {
+    "customer": (Customer, PartnerImporter, "import_customer"),
+    "order": (Order, OrderImporter, "import_order"),
+    "refund": (Refund, RefundImporter, "import_refund"),
+}
 
 
 class RetailBackend(models.Model):
@@ -151,14 +167,12 @@ class RetailBackend(models.Model):
     def _get_event_handler(self, topic):
         """Return ``handler(event) -> record`` importing events of ``topic``, or ``None``.
 
-        The generic backend imports canonical customers; channel addons override this for
-        their types and topics.
+        The generic backend imports canonical JSON customers, orders and refunds; channel
+        addons override this for their types and topics.
         """
         self.ensure_one()
-        if self.backend_type == "generic" and topic == "customer":
-            return self._import_generic_customer
-        if self.backend_type == "generic" and topic == "order":
-            return self._import_generic_order
+        if self.backend_type == "generic" and topic in GENERIC_TOPICS:
+            return functools.partial(self._import_canonical_event, topic)
         return None
 
     def _get_exporter(self, flow):
@@ -175,27 +189,16 @@ class RetailBackend(models.Model):
         """Check that the remote side answers again; raise a RetailError if not."""
         return True
 
-    def _import_generic_customer(self, event):
-        from ..canonical import Customer, from_dict
-        from ..engine.importers import PartnerImporter
-        from ..errors import DataError
-
+    def _import_canonical_event(self, topic, event):
+        """Import an event whose payload is a canonical record as JSON (generic backend)."""
+        record_class, importer_class, method = GENERIC_TOPICS[topic]
         try:
-            customer = from_dict(Customer, event._payload_json())
-        except (ValueError, TypeError) as exc:
-            raise DataError(_("The customer payload is malformed: %s", exc)) from exc
-        return PartnerImporter(self).import_customer(customer)
-
-    def _import_generic_order(self, event):
-        from ..canonical import Order, from_dict
-        from ..engine.order_import import OrderImporter
-        from ..errors import DataError
-
-        try:
-            order = from_dict(Order, event._payload_json())
+            record = from_dict(record_class, event._payload_json())
         except (ValueError, TypeError, ArithmeticError) as exc:
-            raise DataError(_("The order payload is malformed: %s", exc)) from exc
-        return OrderImporter(self).import_order(order)
+            raise DataError(
+                _("The %(topic)s payload is malformed: %(error)s", topic=topic, error=exc)
+            ) from exc
+        return getattr(importer_class(self), method)(record)
 
     # ------------------------------------------------------------------
     # Actions

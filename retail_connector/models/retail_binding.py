@@ -103,3 +103,11 @@ class RetailPickingBinding(models.Model):
     _description = "Retail Picking Binding"
 
     odoo_id = fields.Many2one("stock.picking", required=True, index=True, ondelete="cascade")
+
+
+class RetailRefundBinding(models.Model):
+    _name = "retail.refund.binding"
+    _inherit = "retail.binding"
+    _description = "Retail Refund Binding"
+
+    odoo_id = fields.Many2one("account.move", required=True, index=True, ondelete="cascade")

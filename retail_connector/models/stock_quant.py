@@ -37,8 +37,10 @@ class StockQuant(models.Model):
 
     def _retail_flush_stock_changes(self):
         product_ids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
-        bindings = self.env["retail.product.binding"].sudo().search(
-            [("odoo_id", "in", list(product_ids)), ("backend_id.active", "=", True)]
+        bindings = (
+            self.env["retail.product.binding"]
+            .sudo()
+            .search([("odoo_id", "in", list(product_ids)), ("backend_id.active", "=", True)])
         )
         mark_dirty(bindings, "stock")
         self.env.flush_all()

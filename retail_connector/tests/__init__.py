@@ -8,5 +8,6 @@ from . import (
     test_order_import,
     test_outbound,
     test_ownership,
+    test_refund_import,
     test_security,
 )

@@ -13,8 +13,9 @@ from .common import RetailCase
 VAT = [TaxLine(title="VAT", rate=Decimal("0.2"), amount=Decimal("0"))]
 
 
-@tagged("post_install", "-at_install")
-class TestOrderImport(RetailCase):
+class OrderCase(RetailCase):
+    """Products, a price-excluded VAT, and mappings of tax, shipping and gateways."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -116,6 +117,10 @@ class TestOrderImport(RetailCase):
             **extra,
         )
 
+
+
+@tagged("post_install", "-at_install")
+class TestOrderImport(OrderCase):
     def orders(self):
         return self.env["sale.order"].search([("retail_backend_id", "=", self.backend.id)])
 

@@ -103,8 +103,9 @@ class TestStockChanges(RetailCase):
             self.assertEqual(trap.enqueued_jobs[0].method_name, "_export_flow")
         self.assertTrue(self.binding.export_pending)
         Quant._update_reserved_quantity(self.product, self.stock, 3)
-        self.assertEqual(available_quantities(self.env, self.product, self.stock),
-                         {self.product.id: 7.0})
+        self.assertEqual(
+            available_quantities(self.env, self.product, self.stock), {self.product.id: 7.0}
+        )
 
     def test_changes_made_by_an_import_are_not_echoed(self):
         Quant = self.env["stock.quant"].with_context(retail_no_export=True)
