@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..engine.shipment import queue_shipments
+
 
 class StockPicking(models.Model):
     _inherit = "stock.picking"
@@ -16,3 +18,14 @@ class StockPicking(models.Model):
     retail_external_name = fields.Char(
         related="sale_id.retail_external_name", string="External Number"
     )
+    retail_carrier_name = fields.Char(
+        string="Carrier (channel)", help="Carrier name sent to the channel with the shipment."
+    )
+    retail_tracking_ref = fields.Char(
+        string="Tracking Number (channel)", help="Tracking number sent to the channel."
+    )
+
+    def _action_done(self):
+        result = super()._action_done()
+        queue_shipments(self.filtered("retail_backend_id"))
+        return result

@@ -118,7 +118,6 @@ class OrderCase(RetailCase):
         )
 
 
-
 @tagged("post_install", "-at_install")
 class TestOrderImport(OrderCase):
     def orders(self):
@@ -243,3 +242,24 @@ class TestOrderImport(OrderCase):
             (event.mapping_id.kind, event.mapping_id.external_value), ("tax", "GST 5%")
         )
         self.assertFalse(self.orders())
+
+    def test_validated_delivery_builds_the_shipment(self):
+        from ..engine.shipment import shipment_from_picking
+
+        sale = OrderImporter(self.backend).import_order(self.make_order())
+        stock = self.env.ref("stock.stock_location_stock")
+        self.env["stock.quant"]._update_available_quantity(self.shirt, stock, 5)
+        delivery = sale.picking_ids
+        delivery.retail_tracking_ref = "1Z999"
+        delivery.action_assign()
+        delivery.move_ids.quantity = 2
+        delivery.button_validate()
+        shipment = shipment_from_picking(delivery)
+        self.assertEqual(shipment.order_external_id, "1001")
+        self.assertEqual(shipment.tracking_numbers, ["1Z999"])
+        self.assertEqual(
+            [(line.order_line_external_id, line.sku, line.quantity) for line in shipment.lines],
+            [("L1", "SKU-1", 2.0)],
+        )
+        events = self.env["retail.event"].search([("topic", "=", "shipment")])
+        self.assertFalse(events, "the generic backend sends no shipment")

@@ -15,11 +15,22 @@ class TestRefundImport(OrderCase):
         return Refund(
             external_id=external_id,
             order_external_id=order_id,
-            lines=[RefundLine(order_line_external_id="L1", quantity=1, amount=Decimal("24"),
-                              restock=restock)],
+            lines=[
+                RefundLine(
+                    order_line_external_id="L1", quantity=1, amount=Decimal("24"), restock=restock
+                )
+            ],
             shipping_amount=Decimal(shipping),
-            transactions=[Payment(external_id="T9", gateway="shopify_payments", kind="refund",
-                                  status="success", amount=Decimal("29"), currency="USD")],
+            transactions=[
+                Payment(
+                    external_id="T9",
+                    gateway="shopify_payments",
+                    kind="refund",
+                    status="success",
+                    amount=Decimal("29"),
+                    currency="USD",
+                )
+            ],
             created_at="2026-05-03T10:00:00Z",
         )
 
@@ -29,8 +40,10 @@ class TestRefundImport(OrderCase):
         credit_note = importer.import_refund(self.refund())
         self.assertEqual(credit_note.move_type, "out_refund")
         self.assertEqual(credit_note.state, "posted")
-        self.assertEqual(credit_note.reversed_entry_id, sale.invoice_ids.filtered(
-            lambda m: m.move_type == "out_invoice"))
+        self.assertEqual(
+            credit_note.reversed_entry_id,
+            sale.invoice_ids.filtered(lambda m: m.move_type == "out_invoice"),
+        )
         self.assertAlmostEqual(credit_note.amount_total, 29.0)  # 20 + 20% VAT + 5 shipping
         self.assertIn(credit_note.payment_state, ("paid", "in_payment"))
         self.assertEqual(importer.import_refund(self.refund()), credit_note)

@@ -1,0 +1,59 @@
+"""Shipments out: a validated delivery of a channel order becomes an outbound event.
+
+The event carries a canonical :class:`~..canonical.Shipment` built from the picking; the
+channel addon's handler of topic ``shipment`` sends it (for Shopify, a fulfillment) and binds
+the picking to what the channel created. Going through the event queue gives shipments the
+same retries, circuit breaking and exception queue as everything else.
+"""
+
+from ..canonical import Shipment, ShipmentLine, to_dict
+from .intake import store_event
+
+SHIPMENT_TOPIC = "shipment"
+
+
+def shipment_from_picking(picking):
+    """Build the canonical shipment of a done delivery (quantities per channel line)."""
+    order_binding = picking.sale_id.sudo().retail_binding_ids[:1]
+    quantities = {}
+    for move in picking.move_ids.filtered(lambda m: m.state == "done" and m.sale_line_id):
+        line = move.sale_line_id
+        key = (line.retail_external_line_id or "", line.product_id.default_code or "")
+        quantities[key] = quantities.get(key, 0.0) + move.quantity
+    return Shipment(
+        order_external_id=order_binding.external_id,
+        carrier=picking.retail_carrier_name or "",
+        tracking_numbers=[picking.retail_tracking_ref] if picking.retail_tracking_ref else [],
+        lines=[
+            ShipmentLine(sku=sku, quantity=quantity, order_line_external_id=external)
+            for (external, sku), quantity in sorted(quantities.items())
+            if external and not external.startswith("shipping:")
+        ],
+    )
+
+
+def queue_shipments(pickings):
+    """Store one outbound shipment event per done delivery of a channel order."""
+    for picking in pickings:
+        backend = picking.sale_id.sudo().retail_backend_id
+        if (
+            picking.picking_type_code != "outgoing"
+            or picking.state != "done"
+            or not backend.active
+            or backend._get_event_handler(SHIPMENT_TOPIC) is None
+        ):
+            continue
+        shipment = shipment_from_picking(picking)
+        if not shipment.lines:
+            continue
+        event, _created = store_event(
+            backend,
+            SHIPMENT_TOPIC,
+            to_dict(shipment),
+            f"shipment:picking:{picking.id}",
+            external_id=picking.name,
+            direction="out",
+        )
+        event.sudo().with_context(retail_event_internal=True).write(
+            {"res_model": "stock.picking", "res_id": picking.id}
+        )
