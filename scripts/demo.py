@@ -65,8 +65,7 @@ def main():
     subprocess.run(
         [
             sys.executable,
-            "-m",
-            "odoo",
+            odoo_env.ODOO_SERVER,
             "-c",
             str(config),
             "-d",
@@ -91,7 +90,7 @@ def main():
         flush=True,
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "odoo", "-c", str(config), "-d", DATABASE],
+        [sys.executable, odoo_env.ODOO_SERVER, "-c", str(config), "-d", DATABASE],
         env=odoo_env.python_env(),
         cwd="/",
     )

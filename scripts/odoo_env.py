@@ -151,8 +151,11 @@ def database_exists(name):
     return bool(psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'", user=DB_ADMIN_USER))
 
 
+ODOO_SERVER = str(ROOT / "scripts" / "odoo-server")
+
+
 def odoo_command(*args):
-    return [sys.executable, "-m", "odoo", f"--addons-path={addons_path()}", *db_args(), *args]
+    return [sys.executable, ODOO_SERVER, f"--addons-path={addons_path()}", *db_args(), *args]
 
 
 def ensure_requirements():
