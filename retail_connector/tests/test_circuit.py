@@ -90,3 +90,31 @@ class TestCircuitBreaker(RetailCase):
     @staticmethod
     def _raise_auth():
         raise AuthError("401 Unauthorized: invalid access token")
+
+
+@tagged("post_install", "-at_install")
+class TestAlerts(RetailCase):
+    def _todos(self):
+        return self.backend.activity_ids.mapped("summary")
+
+    def test_circuit_opening_schedules_one_activity(self):
+        self.backend._circuit_record_failure(AuthError("401"))
+        self.backend.action_circuit_reset()
+        self.backend._circuit_record_failure(AuthError("401 again"))
+        self.assertEqual(self._todos(), ["[circuit] Generic test backend"])
+        self.assertEqual(self.backend.activity_ids.user_id, self.backend.user_id)
+
+    def test_failed_events_and_silence(self):
+        self.backend.write({"alert_failed_threshold": 1, "alert_silence_minutes": 30})
+        for index in range(2):
+            event, _created = self.store("{}", key=f"bad-{index}", topic="nope")
+            event._mark_failed("data", "broken")
+        self.env["retail.backend"]._cron_health_alerts()
+        self.assertEqual(self._todos(), ["[failed events] Generic test backend"])
+        self.env["retail.event"].search([("backend_id", "=", self.backend.id)]).write(
+            {"received_at": fields.Datetime.now() - timedelta(hours=2)}
+        )
+        self.backend.invalidate_recordset()
+        self.env["retail.backend"]._cron_health_alerts()
+        self.assertIn("[silence] Generic test backend", self._todos())
+        self.assertEqual(len(self._todos()), 2)
