@@ -77,3 +77,57 @@ class RetailBackend(models.Model):
                         last=last,
                     ),
                 )
+
+
+class RetailBackendDashboard(models.Model):
+    """Figures of the dashboard, computed from the event inbox."""
+
+    _inherit = "retail.backend"
+
+    dashboard_orders_last_hour = fields.Integer(
+        string="Orders (last hour)", compute="_compute_dashboard"
+    )
+    dashboard_sync_lag = fields.Integer(
+        string="Sync Lag (s)",
+        compute="_compute_dashboard",
+        help="Seconds since the last event was done: grows when nothing flows.",
+    )
+    dashboard_latency_p50 = fields.Integer(
+        string="Event Latency p50 (ms)",
+        compute="_compute_dashboard",
+        help="Median time from receipt to done of the events of the last 24 hours.",
+    )
+    dashboard_retried_today = fields.Integer(string="Retried (24h)", compute="_compute_dashboard")
+    dashboard_needs_person = fields.Boolean(compute="_compute_dashboard")
+
+    def _compute_dashboard(self):
+        Event = self.env["retail.event"].sudo()
+        now = fields.Datetime.now()
+        day_ago, hour_ago = now - timedelta(days=1), now - timedelta(hours=1)
+        for backend in self:
+            domain = [("backend_id", "=", backend.id)]
+            backend.dashboard_orders_last_hour = Event.search_count(
+                [
+                    *domain,
+                    ("topic", "in", ("orders/create", "order")),
+                    ("received_at", ">=", hour_ago),
+                ]
+            )
+            last_done = Event.search(
+                [*domain, ("state", "=", "done")], order="done_at desc", limit=1
+            )
+            backend.dashboard_sync_lag = (
+                int((now - last_done.done_at).total_seconds()) if last_done.done_at else 0
+            )
+            durations = sorted(
+                Event.search([*domain, ("state", "=", "done"), ("done_at", ">=", day_ago)]).mapped(
+                    "duration_ms"
+                )
+            )
+            backend.dashboard_latency_p50 = durations[len(durations) // 2] if durations else 0
+            backend.dashboard_retried_today = Event.search_count(
+                [*domain, ("attempts", ">", 1), ("received_at", ">=", day_ago)]
+            )
+            backend.dashboard_needs_person = bool(
+                backend.circuit_state != "closed" or backend.event_failed_count
+            )

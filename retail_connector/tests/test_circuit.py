@@ -118,3 +118,30 @@ class TestAlerts(RetailCase):
         self.env["retail.backend"]._cron_health_alerts()
         self.assertIn("[silence] Generic test backend", self._todos())
         self.assertEqual(len(self._todos()), 2)
+
+
+@tagged("post_install", "-at_install")
+class TestDashboard(RetailCase):
+    def test_figures_come_from_known_events(self):
+        now = fields.Datetime.now()
+        for index, (state, duration, attempts) in enumerate(
+            [("done", 100, 1), ("done", 300, 2), ("done", 200, 1), ("failed", 0, 3)]
+        ):
+            event, _created = self.store("{}", key=f"k{index}", topic="order")
+            event.with_context(retail_event_internal=True).write(
+                {
+                    "state": state,
+                    "attempts": attempts,
+                    "received_at": now - timedelta(seconds=60),
+                    "done_at": now - timedelta(seconds=60) + timedelta(milliseconds=duration)
+                    if state == "done"
+                    else False,
+                }
+            )
+        backend = self.backend
+        backend.invalidate_recordset()
+        self.assertEqual(backend.dashboard_orders_last_hour, 4)
+        self.assertEqual(backend.dashboard_latency_p50, 200)
+        self.assertEqual(backend.dashboard_retried_today, 2)
+        self.assertGreaterEqual(backend.dashboard_sync_lag, 59)
+        self.assertTrue(backend.dashboard_needs_person, "a failed event needs a person")
