@@ -1,1 +1,8 @@
-from . import test_install
+from . import (
+    test_account_flow,
+    test_adapter,
+    test_install,
+    test_outbound_message,
+    test_pure,
+    test_security,
+)

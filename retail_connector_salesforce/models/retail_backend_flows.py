@@ -1,0 +1,142 @@
+import logging
+from datetime import timedelta
+
+from odoo import _, fields, models
+
+from odoo.addons.retail_connector.engine.importers import PartnerImporter
+from odoo.addons.retail_connector.engine.intake import poll_into_inbox
+from odoo.addons.retail_connector.errors import DataError
+
+from ..const import ACCOUNT_FIELDS, CONTACT_FIELDS, KEY_PREFIXES
+from ..mappers import SalesforceAccountMapper
+
+_logger = logging.getLogger(__name__)
+
+# topic -> (sObject, fields read, mapper function, external id field of the backend)
+CUSTOMER_FLOWS = {
+    "account": ("Account", ACCOUNT_FIELDS, SalesforceAccountMapper.account_to_customer,
+                "sf_account_external_id_field"),
+    "contact": ("Contact", CONTACT_FIELDS, SalesforceAccountMapper.contact_to_customer,
+                "sf_contact_external_id_field"),
+}
+# catch-up flow (checkpoint name) -> topic
+POLLED_FLOWS = {"accounts": "account", "contacts": "contact"}
+GONE_CODES = ("NOT_FOUND", "ENTITY_IS_DELETED")
+
+
+class RetailBackend(models.Model):
+    """Salesforce flows: customers in (Account, Contact), the catch-up poll, record links."""
+
+    _inherit = "retail.backend"
+
+    def _get_event_handler(self, topic):
+        self.ensure_one()
+        if self.backend_type != "salesforce":
+            return super()._get_event_handler(topic)
+        if topic in CUSTOMER_FLOWS:
+            return lambda event: self._sf_import_customer(event, topic)
+        return None
+
+    def _sf_flow(self, topic):
+        object_name, read_fields, mapper, field_setting = CUSTOMER_FLOWS[topic]
+        external_id_field = (self[field_setting] or "").strip()
+        if external_id_field and external_id_field not in read_fields:
+            read_fields = (*read_fields, external_id_field)
+        return object_name, read_fields, mapper, external_id_field
+
+    def _sf_import_customer(self, event, topic):
+        """Read the current record, import it as a partner, write the partner id back.
+
+        The write-back happens only while the record's external id field is empty: the
+        update it makes comes back (Outbound Message, poll) with the field filled, is
+        imported again and writes nothing, so our own write never loops.
+        """
+        from ..adapter import SalesforceAdapter
+
+        object_name, read_fields, mapper, external_id_field = self._sf_flow(topic)
+        record_id = event.external_id or (event._payload_json() or {}).get("Id")
+        if not record_id:
+            raise DataError(_("The %s event names no Salesforce Id.", object_name))
+        adapter = SalesforceAdapter(self)
+        try:
+            record = adapter.get(object_name, record_id, fields=read_fields)
+        except DataError as error:
+            if error.details.get("error_code") in GONE_CODES:
+                return f"{object_name} {record_id} is deleted in Salesforce: nothing imported"
+            raise
+        if record.get("IsDeleted"):
+            return f"{object_name} {record_id} is deleted in Salesforce: nothing imported"
+        partner = PartnerImporter(self).import_customer(mapper(record))
+        if external_id_field and not record.get(external_id_field):
+            adapter.update(object_name, record["Id"], {external_id_field: str(partner.id)})
+        return partner
+
+    # ------------------------------------------------------------------ catch-up
+    def _catch_up(self):
+        if self.backend_type != "salesforce":
+            return super()._catch_up()
+        from ..adapter import SalesforceAdapter
+
+        adapter = SalesforceAdapter(self)
+        counts = {}
+        for flow, topic in POLLED_FLOWS.items():
+            if topic == "contact" and not self.sf_import_contacts:
+                continue
+            counts[flow] = poll_into_inbox(self, flow, topic, self._sf_fetcher(adapter, topic))
+        report = ", ".join(f"{count} {flow}" for flow, count in counts.items())
+        self.sudo().write({"sf_last_sync_at": fields.Datetime.now(),
+                           "sf_last_sync_info": report})
+        return f"polled {report}"
+
+    def _sf_fetcher(self, adapter, topic):
+        """``fetch(since)`` for :func:`poll_into_inbox`: records changed since ``since``."""
+        object_name, read_fields, _mapper, _field = self._sf_flow(topic)
+
+        def fetch(since):
+            soql = f"SELECT {', '.join(read_fields)} FROM {object_name}"
+            if since:
+                soql += f" WHERE SystemModstamp > {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            soql += " ORDER BY SystemModstamp, Id"
+            for record in adapter.iter_query(soql):
+                yield record["Id"], record["SystemModstamp"], record
+
+        return fetch
+
+    def _run_catch_up(self):
+        """The scheduled catch-up job polls a Salesforce backend at its polling interval."""
+        self.ensure_one()
+        if (
+            self.backend_type == "salesforce"
+            and self.sf_poll_interval
+            and self.sf_last_sync_at
+            and not self.env.context.get("retail_force_poll")
+        ):
+            due = self.sf_last_sync_at + timedelta(minutes=self.sf_poll_interval)
+            if fields.Datetime.now() < due:
+                return f"polled at {self.sf_last_sync_at}: next poll after {due}"
+        return super()._run_catch_up()
+
+    # ------------------------------------------------------------------ health and links
+    def _circuit_probe(self):
+        if self.backend_type != "salesforce":
+            return super()._circuit_probe()
+        from ..adapter import SalesforceAdapter
+
+        return SalesforceAdapter(self).limits()
+
+    def _sf_record_base_url(self):
+        domain = self._sf_domain() if self.sf_login_domain == "custom" else ""
+        if domain.endswith(".my"):
+            return f"https://{domain.removesuffix('.my')}.lightning.force.com"
+        return self.sf_instance_url or False
+
+    def _binding_external_url(self, binding):
+        if self.backend_type != "salesforce":
+            return super()._binding_external_url(binding)
+        base, record_id = self._sf_record_base_url(), binding.external_id or ""
+        if not base or not record_id:
+            return False
+        object_name = KEY_PREFIXES.get(record_id[:3])
+        if not object_name:
+            return f"{base}/{record_id}"
+        return f"{base}/lightning/r/{object_name}/{record_id}/view"
