@@ -12,6 +12,7 @@
     "data": [
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",
+        "data/retail_ownership_rule_data.xml",
         "views/retail_backend_views.xml",
     ],
     "installable": True,

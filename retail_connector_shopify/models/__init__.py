@@ -1,1 +1,1 @@
-from . import retail_backend
+from . import retail_backend, retail_backend_actions

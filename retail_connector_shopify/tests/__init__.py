@@ -1,1 +1,7 @@
-from . import test_install
+from . import (
+    test_adapter,
+    test_backend_actions,
+    test_install,
+    test_sandbox_delivery,
+    test_webhook_controller,
+)

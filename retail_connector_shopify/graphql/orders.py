@@ -1,0 +1,170 @@
+"""Orders and customers, read by the import flows (catch-up polling and webhook refetch).
+
+Nested connections are kept small so that one page of orders stays under Shopify's
+single-query cap of 1,000 points (``ORDERS_PAGE_SIZE`` orders a page); line amounts are read in
+shop money only. An order with more lines than the first page pages the rest with
+``ORDER_LINE_ITEMS``.
+"""
+
+MONEY = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
+SHOP_MONEY = "shopMoney { amount currencyCode }"
+
+ADDRESS = """
+    firstName lastName name company address1 address2 city province provinceCode zip
+    country countryCodeV2 phone
+"""
+
+LINE_ITEM_FIELDS = f"""
+      id
+      sku
+      name
+      title
+      quantity
+      currentQuantity
+      variant {{ id }}
+      originalUnitPriceSet {{ {SHOP_MONEY} }}
+      discountedUnitPriceSet {{ {SHOP_MONEY} }}
+      taxLines {{ title rate priceSet {{ {SHOP_MONEY} }} }}
+      discountAllocations {{ allocatedAmountSet {{ {SHOP_MONEY} }} }}
+"""
+
+#: Orders a page of ``ORDERS_UPDATED_SINCE`` (keeps the requested cost under 1,000 points).
+ORDERS_PAGE_SIZE = 4
+
+ORDER_FIELDS = f"""
+  id
+  legacyResourceId
+  name
+  email
+  phone
+  createdAt
+  updatedAt
+  processedAt
+  cancelledAt
+  cancelReason
+  closedAt
+  currencyCode
+  presentmentCurrencyCode
+  taxesIncluded
+  test
+  tags
+  note
+  paymentGatewayNames
+  displayFinancialStatus
+  displayFulfillmentStatus
+  totalPriceSet {{ {MONEY} }}
+  subtotalPriceSet {{ {MONEY} }}
+  totalTaxSet {{ {MONEY} }}
+  totalDiscountsSet {{ {MONEY} }}
+  totalShippingPriceSet {{ {MONEY} }}
+  currentTotalPriceSet {{ {MONEY} }}
+  taxLines {{ title rate ratePercentage priceSet {{ {MONEY} }} }}
+  discountCodes
+  discountApplications(first: 5) {{
+    nodes {{
+      allocationMethod
+      targetSelection
+      targetType
+      value {{
+        ... on MoneyV2 {{ amount currencyCode }}
+        ... on PricingPercentageValue {{ percentage }}
+      }}
+      ... on DiscountCodeApplication {{ code }}
+      ... on ManualDiscountApplication {{ title }}
+    }}
+  }}
+  lineItems(first: 10) {{
+    nodes {{ {LINE_ITEM_FIELDS} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+  shippingLines(first: 3) {{
+    nodes {{
+      title
+      code
+      originalPriceSet {{ {MONEY} }}
+      discountedPriceSet {{ {MONEY} }}
+      taxLines {{ title rate priceSet {{ {MONEY} }} }}
+    }}
+  }}
+  transactions(first: 10) {{
+    id
+    kind
+    status
+    gateway
+    test
+    processedAt
+    amountSet {{ {MONEY} }}
+    parentTransaction {{ id }}
+  }}
+  shippingAddress {{ {ADDRESS} }}
+  billingAddress {{ {ADDRESS} }}
+  customer {{
+    id
+    firstName
+    lastName
+    defaultEmailAddress {{ emailAddress }}
+    defaultPhoneNumber {{ phoneNumber }}
+  }}
+"""
+
+ORDERS_UPDATED_SINCE = f"""
+query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{ {ORDER_FIELDS} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+
+ORDER_LINE_ITEMS = f"""
+query OrderLineItems($id: ID!, $first: Int!, $after: String) {{
+  order(id: $id) {{
+    lineItems(first: $first, after: $after) {{
+      nodes {{ {LINE_ITEM_FIELDS} }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}
+"""
+
+ORDER_BY_ID = f"""
+query OrderById($id: ID!) {{
+  order(id: $id) {{ {ORDER_FIELDS} }}
+}}
+"""
+
+CUSTOMER_FIELDS = f"""
+  id
+  legacyResourceId
+  firstName
+  lastName
+  displayName
+  defaultEmailAddress {{ emailAddress marketingState }}
+  defaultPhoneNumber {{ phoneNumber }}
+  tags
+  note
+  createdAt
+  updatedAt
+  defaultAddress {{ {ADDRESS} }}
+  addresses(first: 5) {{ {ADDRESS} }}
+"""
+
+CUSTOMERS_UPDATED_SINCE = f"""
+query CustomersUpdatedSince($first: Int!, $after: String, $query: String) {{
+  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{ {CUSTOMER_FIELDS} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+
+CUSTOMER_BY_ID = f"""
+query CustomerById($id: ID!) {{
+  customer(id: $id) {{ {CUSTOMER_FIELDS} }}
+}}
+"""
+
+
+def updated_since_filter(since):
+    """The ``query:`` search filter of records updated at or after ``since`` (ISO UTC)."""
+    return f"updated_at:>='{since}'" if since else None

@@ -1,0 +1,146 @@
+"""GraphQL nodes (catch-up polling) → the REST shape of the same webhook topic.
+
+Polling reads orders and customers with GraphQL; webhooks deliver them in the REST shape. The
+catch-up turns each node into the REST shape before storing it in the inbox under the
+webhook's topic, so that webhook and poll share one mapper and one importer from there on.
+"""
+
+# GraphQL display statuses → REST status strings.
+FULFILLMENT_STATUSES = {
+    "UNFULFILLED": None,
+    "PARTIALLY_FULFILLED": "partial",
+    "FULFILLED": "fulfilled",
+    "RESTOCKED": "restocked",
+}
+
+
+def legacy_id(gid):
+    """``gid://shopify/Order/123`` → ``123`` (an int, as REST payloads carry ids)."""
+    if not gid:
+        return None
+    tail = str(gid).rsplit("/", 1)[-1].split("?", 1)[0]
+    return int(tail) if tail.isdigit() else tail
+
+
+def shop_amount(money_set):
+    return ((money_set or {}).get("shopMoney") or {}).get("amount")
+
+
+def address_to_rest(node):
+    if not node:
+        return None
+    return {
+        "first_name": node.get("firstName"),
+        "last_name": node.get("lastName"),
+        "name": node.get("name"),
+        "company": node.get("company"),
+        "address1": node.get("address1"),
+        "address2": node.get("address2"),
+        "city": node.get("city"),
+        "province": node.get("province"),
+        "province_code": node.get("provinceCode"),
+        "zip": node.get("zip"),
+        "country": node.get("country"),
+        "country_code": node.get("countryCodeV2"),
+        "phone": node.get("phone"),
+    }
+
+
+def tax_lines_to_rest(lines):
+    return [
+        {
+            "title": line.get("title"),
+            "rate": line.get("rate"),
+            "price": shop_amount(line.get("priceSet")),
+        }
+        for line in lines or []
+    ]
+
+
+def _nodes(connection):
+    if isinstance(connection, list):
+        return connection
+    return (connection or {}).get("nodes") or []
+
+
+def customer_to_rest(node):
+    if not node:
+        return None
+    email = node.get("defaultEmailAddress") or {}
+    phone = node.get("defaultPhoneNumber") or {}
+    payload = {
+        "id": legacy_id(node.get("legacyResourceId") or node.get("id")),
+        "admin_graphql_api_id": node.get("id"),
+        "email": email.get("emailAddress"),
+        "first_name": node.get("firstName"),
+        "last_name": node.get("lastName"),
+        "phone": phone.get("phoneNumber"),
+        "tags": ", ".join(node.get("tags") or []),
+        "note": node.get("note"),
+        "updated_at": node.get("updatedAt"),
+        "default_address": address_to_rest(node.get("defaultAddress")),
+    }
+    if email.get("marketingState"):
+        payload["email_marketing_consent"] = {"state": email["marketingState"].lower()}
+    return payload
+
+
+def order_to_rest(node, line_items=None):
+    """An order node (``graphql.orders.ORDER_FIELDS``) in the REST ``orders/*`` shape.
+
+    ``line_items`` replaces the node's first page of lines when the caller paged the rest.
+    """
+    lines = line_items if line_items is not None else _nodes(node.get("lineItems"))
+    return {
+        "id": legacy_id(node.get("legacyResourceId") or node.get("id")),
+        "admin_graphql_api_id": node.get("id"),
+        "name": node.get("name"),
+        "email": node.get("email"),
+        "phone": node.get("phone"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "processed_at": node.get("processedAt"),
+        "cancelled_at": node.get("cancelledAt"),
+        "cancel_reason": (node.get("cancelReason") or "").lower() or None,
+        "closed_at": node.get("closedAt"),
+        "currency": node.get("currencyCode"),
+        "taxes_included": node.get("taxesIncluded"),
+        "test": node.get("test"),
+        "tags": ", ".join(node.get("tags") or []),
+        "note": node.get("note"),
+        "payment_gateway_names": node.get("paymentGatewayNames") or [],
+        "financial_status": (node.get("displayFinancialStatus") or "").lower() or None,
+        "fulfillment_status": FULFILLMENT_STATUSES.get(node.get("displayFulfillmentStatus")),
+        "total_price": shop_amount(node.get("totalPriceSet")),
+        "line_items": [
+            {
+                "id": legacy_id(line.get("id")),
+                "sku": line.get("sku"),
+                "name": line.get("name"),
+                "title": line.get("title"),
+                "quantity": line.get("quantity"),
+                "current_quantity": line.get("currentQuantity"),
+                "variant_id": legacy_id((line.get("variant") or {}).get("id")),
+                "price": shop_amount(line.get("originalUnitPriceSet")),
+                "discount_allocations": [
+                    {"amount": shop_amount(allocation.get("allocatedAmountSet"))}
+                    for allocation in line.get("discountAllocations") or []
+                ],
+                "tax_lines": tax_lines_to_rest(line.get("taxLines")),
+            }
+            for line in lines
+        ],
+        "shipping_lines": [
+            {
+                "title": line.get("title"),
+                "code": line.get("code"),
+                "price": shop_amount(line.get("originalPriceSet")),
+                "discounted_price": shop_amount(line.get("discountedPriceSet")),
+                "tax_lines": tax_lines_to_rest(line.get("taxLines")),
+            }
+            for line in _nodes(node.get("shippingLines"))
+        ],
+        "billing_address": address_to_rest(node.get("billingAddress")),
+        "shipping_address": address_to_rest(node.get("shippingAddress")),
+        "customer": customer_to_rest(node.get("customer")),
+    }
