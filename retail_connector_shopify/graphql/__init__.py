@@ -6,4 +6,4 @@ inventory for the export flows). Each constant is a complete document with one n
 operation, so that logs, sandbox counters and fault injection see the operation name.
 """
 
-from . import admin, catalog, orders
+from . import admin, catalog, fulfillment, orders

@@ -1,1 +1,7 @@
-from . import retail_backend, retail_backend_actions
+from . import (
+    product,
+    retail_backend,
+    retail_backend_actions,
+    retail_backend_exports,
+    retail_backend_flows,
+)

@@ -1,6 +1,8 @@
 from . import (
     test_adapter,
     test_backend_actions,
+    test_exports,
+    test_flows,
     test_install,
     test_sandbox_delivery,
     test_webhook_controller,

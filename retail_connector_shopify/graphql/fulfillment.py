@@ -1,0 +1,30 @@
+"""Fulfilments out: the open fulfillment orders of an order, and fulfillmentCreate.
+
+Connection sizes keep the requested cost near 500 points, under the 1,000-point cap.
+"""
+
+ORDER_FULFILLMENT_ORDERS = """
+query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id
+        status
+        lineItems(first: 50) {
+          nodes { id remainingQuantity lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}
+"""

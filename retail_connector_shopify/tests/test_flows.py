@@ -1,0 +1,205 @@
+"""Orders, customers and refunds in, fulfilments out, against the Shopify sandbox.
+
+Webhook payloads are the sandbox's own REST bodies (``control.rest``), stored through the
+engine's inbox as the controller does (the controller itself is tested over HTTP in
+test_webhook_controller); catch-up reads the sandbox over GraphQL.
+"""
+
+import json
+
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.retail_connector.engine.intake import store_event
+
+from .common import ShopifyCase
+
+SHIPPING = {"title": "Standard", "code": "STD", "price": "5.00"}
+
+
+@tagged("post_install", "-at_install")
+class TestShopifyFlows(ShopifyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.EUR").active = True
+        Product = cls.env["product.product"]
+        common = {"is_storable": True, "invoice_policy": "order", "taxes_id": [(5, 0, 0)]}
+        cls.shirt = Product.create({"name": "T-shirt blue M", "default_code": "TSHIRT-BLUE-M",
+                                    **common})
+        cls.tote = Product.create({"name": "Tote", "default_code": "TOTE-NATURAL", **common})
+        shipping = Product.create({"name": "Shipping", "type": "service",
+                                   "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
+        vat = cls.env["account.tax"].create({"name": "VAT 20 (shop)", "amount": 20,
+                                             "type_tax_use": "sale",
+                                             "price_include_override": "tax_excluded"})
+        bank = cls.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", cls.env.company.id)], limit=1)
+        Mapping = cls.env["retail.value.mapping"]
+        for kind, value, values in (
+            ("tax", "VAT 20%", {"tax_id": vat.id}),
+            ("shipping", "STD", {"product_id": shipping.id}),
+            ("gateway", "manual", {"journal_id": bank.id, "payment_workflow": "invoice_pay"}),
+        ):
+            Mapping.create({"backend_id": cls.backend.id, "kind": kind,
+                            "external_value": value, **values})
+        cls.stock = cls.env.ref("stock.stock_location_stock")
+        cls.env["stock.quant"]._update_available_quantity(cls.shirt, cls.stock, 50)
+        cls.env["stock.quant"]._update_available_quantity(cls.tote, cls.stock, 50)
+
+    # ------------------------------------------------------------------
+    def place(self, lines=None, **fields):
+        fields.setdefault("financial_status", "paid")
+        fields.setdefault("tax_rate", 0.2)
+        fields.setdefault("shipping", SHIPPING)
+        fields.setdefault("customer", {"email": "ada@example.com", "first_name": "Ada",
+                                       "last_name": "Lovelace"})
+        return self.control.place_order(lines or [{"sku": "TSHIRT-BLUE-M", "quantity": 2}],
+                                        **fields)
+
+    def deliver(self, topic, payload, key):
+        """Store a webhook delivery as the controller does; returns (event, created)."""
+        return store_event(self.backend, topic, json.dumps(payload), key,
+                           external_id=str(payload.get("id")))
+
+    def sale_of(self, order_id):
+        binding = self.env["retail.order.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", str(order_id))])
+        return binding.odoo_id
+
+    # ------------------------------------------------------------------
+    def test_paid_order_is_confirmed_invoiced_and_paid(self):
+        order = self.place()
+        with trap_jobs() as trap:
+            payload = self.control.rest("orders", order["id"])
+            event, _created = self.deliver("orders/create", payload, "wh-paid-1")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "done", event.error_message)
+        sale = self.sale_of(order["id"])
+        self.assertEqual(sale.state, "sale")
+        self.assertEqual(sale.retail_external_name, order["name"])
+        self.assertEqual(sale.currency_id.name, "EUR")
+        self.assertAlmostEqual(sale.amount_total, float(order["total_price"]), places=2)
+        invoice = sale.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(sale.partner_id.email, "ada@example.com")
+
+    def test_same_order_three_times_out_of_order(self):
+        order = self.place(financial_status="pending")
+        created = self.control.rest("orders", order["id"])
+        self.control.mark_paid(order["id"])
+        paid = self.control.rest("orders", order["id"])
+        self.assertGreaterEqual(paid["updated_at"], created["updated_at"])
+        with trap_jobs() as trap:
+            self.deliver("orders/paid", paid, "wh-2-paid")
+            self.deliver("orders/create", created, "wh-2-create")
+            _again, duplicate = self.deliver("orders/paid", paid, "wh-2-paid")
+            trap.perform_enqueued_jobs()
+        self.assertFalse(duplicate)
+        sales = self.env["sale.order"].search([("retail_backend_id", "=", self.backend.id),
+                                               ("retail_external_name", "=", order["name"])])
+        self.assertEqual(len(sales), 1)
+        self.assertEqual(len(sales.invoice_ids), 1, "the older 'create' changed nothing")
+        self.assertEqual(sales.invoice_ids.state, "posted")
+
+    def test_unknown_sku_fails_then_retry_succeeds(self):
+        order = self.place([{"sku": "BEANIE-GREY", "quantity": 1}])
+        with trap_jobs() as trap:
+            event, _created = self.deliver("orders/create",
+                                           self.control.rest("orders", order["id"]), "wh-beanie")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "failed")
+        self.assertIn("Unknown SKU 'BEANIE-GREY'", event.error_message)
+        self.assertFalse(self.sale_of(order["id"]))
+        self.env["product.product"].create({"name": "Beanie", "default_code": "BEANIE-GREY",
+                                            "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
+        with trap_jobs() as trap:
+            event.action_retry()
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "done", event.error_message)
+        self.assertTrue(self.sale_of(order["id"]))
+
+    def test_catch_up_polls_orders_through_the_same_path(self):
+        orders = [self.place(), self.place([{"sku": "TOTE-NATURAL", "quantity": 1}])]
+        with trap_jobs() as trap:
+            report = self.backend._catch_up()
+            trap.perform_enqueued_jobs()
+        self.assertIn("orders", report)
+        for order in orders:
+            self.assertTrue(self.sale_of(order["id"]), f"order {order['name']} imported")
+        events = self.env["retail.event"].search([("backend_id", "=", self.backend.id),
+                                                  ("topic", "=", "orders/updated")])
+        self.assertTrue(events)
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        with trap_jobs() as trap:
+            self.backend._catch_up()
+            trap.assert_jobs_count(0)
+
+    def test_validated_delivery_becomes_a_fulfilment(self):
+        order = self.place([{"sku": "TSHIRT-BLUE-M", "quantity": 2}])
+        with trap_jobs() as trap:
+            self.deliver("orders/create", self.control.rest("orders", order["id"]), "wh-ship")
+            trap.perform_enqueued_jobs()
+        sale = self.sale_of(order["id"])
+        delivery = sale.picking_ids
+        delivery.write({"retail_tracking_ref": "1Z-TRACK", "retail_carrier_name": "UPS"})
+        delivery.action_assign()
+        # A partial shipment: one now, the other in a backorder.
+        delivery.move_ids.write({"quantity": 1, "picked": True})
+        with trap_jobs() as trap:
+            delivery._action_done()
+            trap.perform_enqueued_jobs()
+        shipment = self.env["retail.event"].search([("backend_id", "=", self.backend.id),
+                                                    ("topic", "=", "shipment")])
+        self.assertEqual(len(shipment), 1)
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        rest = self.control.rest("orders", order["id"])
+        self.assertEqual(rest["fulfillment_status"], "partial")
+        self.assertEqual(rest["fulfillments"][0]["tracking_number"], "1Z-TRACK")
+        self.assertEqual(delivery.retail_binding_ids.backend_id, self.backend)
+
+    def test_refund_with_restock_becomes_a_credit_note(self):
+        order = self.place()
+        with trap_jobs() as trap:
+            self.deliver("orders/create", self.control.rest("orders", order["id"]), "wh-refund")
+            trap.perform_enqueued_jobs()
+        refund = self.control.refund_order(
+            order["id"], [{"sku": "TSHIRT-BLUE-M", "quantity": 1, "restock_type": "RETURN"}])
+        with trap_jobs() as trap:
+            event, _created = self.deliver("refunds/create",
+                                           self.control.rest("refunds", refund["id"]), "wh-r1")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "done", event.error_message)
+        credit_note = self.env["account.move"].browse(event.res_id)
+        self.assertEqual(credit_note.move_type, "out_refund")
+        self.assertEqual(credit_note.state, "posted")
+        self.assertAlmostEqual(credit_note.amount_untaxed, 19.90, places=2)
+
+    def test_customer_update_respects_ownership(self):
+        order = self.place()
+        customer_id = self.control.rest("orders", order["id"])["customer"]["id"]
+        with trap_jobs() as trap:
+            self.deliver("customers/create", self.control.rest("customers", customer_id), "c1")
+            trap.perform_enqueued_jobs()
+        binding = self.env["retail.partner.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", str(customer_id))])
+        partner = binding.odoo_id
+        self.assertEqual(partner.email, "ada@example.com")
+        partner.vat = "BE0477472701"
+        payload = self.control.rest("customers", customer_id)
+        payload.update(first_name="Augusta", updated_at="2099-01-01T00:00:00Z")
+        with trap_jobs() as trap:
+            self.deliver("customers/update", payload, "c2")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(partner.name, "Augusta Lovelace")
+        self.assertEqual(partner.vat, "BE0477472701")
+
+    def test_malformed_payload_is_a_clear_data_error(self):
+        with trap_jobs() as trap:
+            event, _created = self.deliver("orders/create",
+                                           {"id": 5, "line_items": [{"id": 1, "quantity": "x"}]},
+                                           "bad-1")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "failed")
+        self.assertIn("no numeric quantity", event.error_message)
