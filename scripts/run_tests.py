@@ -121,8 +121,11 @@ def main():
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--test-tags", help="Odoo test tags (default: every addon of ours); "
-                        "for a quicker loop, e.g. /retail_connector_shopify")
+    parser.add_argument(
+        "--test-tags",
+        help="Odoo test tags (default: every addon of ours); "
+        "for a quicker loop, e.g. /retail_connector_shopify",
+    )
     parser.add_argument("--no-pytest", action="store_true", help="skip the pytest suites")
     options = parser.parse_args()
     odoo_env.check_odoo()
@@ -131,8 +134,10 @@ def main():
     odoo_passed, odoo_failed = run_odoo_tests(options.test_tags)
     py_passed, py_failed = (0, 0) if options.no_pytest else run_pytest()
     passed, failed = odoo_passed + py_passed, odoo_failed + py_failed
-    print(f"Odoo tests {odoo_passed}/{odoo_passed + odoo_failed} passed, "
-          f"pytest {py_passed}/{py_passed + py_failed} passed")
+    print(
+        f"Odoo tests {odoo_passed}/{odoo_passed + odoo_failed} passed, "
+        f"pytest {py_passed}/{py_passed + py_failed} passed"
+    )
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not odoo_passed else 0
 

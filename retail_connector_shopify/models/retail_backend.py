@@ -34,7 +34,7 @@ class RetailBackend(models.Model):
             ("token", "Admin API access token"),
             ("client_credentials", "Client credentials (Dev Dashboard app)"),
         ],
-        string="Authentication",
+        string="Shopify Authentication",
         default="token",
         tracking=True,
         help="A static token (shpat_...) of a custom app created in the Shopify admin, or the "
@@ -52,7 +52,7 @@ class RetailBackend(models.Model):
         "verify them when the webhook secret is left empty.",
     )
     shopify_api_base_url = fields.Char(
-        string="API Base URL Override",
+        string="Shopify API Base URL Override",
         help="Advanced: call this base URL instead of https://<shop domain>, e.g. "
         "http://127.0.0.1:8701 for the local Shopify sandbox. Leave empty in production.",
     )
