@@ -22,6 +22,7 @@
         "views/retail_ownership_rule_views.xml",
         "views/retail_checkpoint_views.xml",
         "views/retail_binding_views.xml",
+        "views/retail_dry_run_views.xml",
         "views/odoo_record_views.xml",
         "views/retail_menus.xml",
     ],

@@ -2,6 +2,7 @@ from . import (
     test_canonical,
     test_circuit,
     test_concurrency,
+    test_dry_run,
     test_event_flow,
     test_generic_webhook,
     test_intake,

@@ -1,0 +1,133 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..errors import RetailError
+
+# What a dry run reports on: the records an import may create, with what to show of each.
+WATCHED_MODELS = {
+    "res.partner": ("display_name", "email", "type"),
+    "sale.order": ("name", "partner_id", "amount_untaxed", "amount_tax", "amount_total", "state"),
+    "sale.order.line": ("product_id", "product_uom_qty", "price_unit", "discount", "tax_id"),
+    "account.move": ("name", "move_type", "amount_total", "state"),
+    "account.payment": ("name", "amount", "journal_id"),
+    "stock.picking": ("name", "picking_type_id", "state"),
+    "retail.value.mapping": ("kind", "external_value"),
+}
+
+
+class _RollBack(Exception):
+    """Raised inside the dry run's savepoint to undo everything the import wrote."""
+
+
+class RetailDryRun(models.TransientModel):
+    """Show what importing a payload would create or change, and write nothing.
+
+    The import runs for real inside a savepoint (the same code path, mappings and ownership
+    rules as a real import), the report lists what it created and changed, then the savepoint
+    is rolled back. Handlers must not call out to the channel for writes when the context has
+    ``retail_dry_run``.
+    """
+
+    _name = "retail.dry.run"
+    _description = "Retail Connector Dry Run"
+
+    backend_id = fields.Many2one("retail.backend", required=True)
+    event_id = fields.Many2one("retail.event", string="Stored Event")
+    topic = fields.Char(required=True, help="Topic of the payload, e.g. orders/create.")
+    payload = fields.Text(required=True, help="A stored event's payload, or one pasted here.")
+    result = fields.Text(readonly=True)
+    outcome = fields.Selection(
+        [
+            ("ok", "Would import"),
+            ("data", "Data error"),
+            ("transient", "Transient"),
+            ("auth", "Authentication"),
+        ],
+        readonly=True,
+    )
+
+    @api.onchange("event_id")
+    def _onchange_event_id(self):
+        if self.event_id:
+            self.backend_id = self.event_id.backend_id
+            self.topic = self.event_id.topic
+            self.payload = self.event_id.payload
+
+    def action_run(self):
+        self.ensure_one()
+        handler = self.backend_id.with_context(
+            retail_no_export=True, retail_dry_run=True
+        )._get_event_handler(self.topic)
+        if handler is None:
+            raise UserError(_("No importer for topic '%s' on this backend.", self.topic))
+        outcome, lines = "ok", []
+        try:
+            with self.env.cr.savepoint():
+                before = self._high_water_marks()
+                event = (
+                    self.env["retail.event"]
+                    .sudo()
+                    .create(
+                        {
+                            "backend_id": self.backend_id.id,
+                            "topic": self.topic,
+                            "idempotency_key": f"dry-run:{self.id}",
+                            "payload": self.payload,
+                        }
+                    )
+                )
+                try:
+                    record = handler(event)
+                except RetailError as error:
+                    outcome = error.kind
+                    lines.append(
+                        _("Would fail (%(kind)s): %(error)s", kind=error.kind, error=error)
+                    )
+                    missing = getattr(error, "missing_mapping", None)
+                    if missing:
+                        lines.append(
+                            _(
+                                "Would create a draft %(kind)s mapping for '%(value)s'.",
+                                kind=missing[0],
+                                value=missing[1],
+                            )
+                        )
+                else:
+                    lines.append(_("Would import: %s", getattr(record, "display_name", record)))
+                    lines.extend(self._describe_new(before, exclude=event))
+                raise _RollBack()
+        except _RollBack:
+            pass
+        self.env.invalidate_all()
+        self.write({"outcome": outcome, "result": "\n".join(lines)})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _high_water_marks(self):
+        marks = {}
+        for model in WATCHED_MODELS:
+            self.env[model].flush_model()
+            self.env.cr.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{self.env[model]._table}"')
+            marks[model] = self.env.cr.fetchone()[0]
+        return marks
+
+    def _describe_new(self, before, exclude):
+        lines = []
+        for model, field_names in WATCHED_MODELS.items():
+            Model = self.env[model].sudo().with_context(active_test=False)
+            Model.flush_model()
+            new = Model.search([("id", ">", before[model])], order="id")
+            for record in new:
+                values = []
+                for name in field_names:
+                    value = record[name]
+                    if isinstance(value, models.BaseModel):
+                        value = ", ".join(value.mapped("display_name"))
+                    values.append(f"{record._fields[name].string}: {value}")
+                lines.append(f"  + {Model._description} — " + "; ".join(values))
+        return lines
