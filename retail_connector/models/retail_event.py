@@ -27,7 +27,7 @@ class RetailEvent(models.Model):
 
     _name = "retail.event"
     _description = "Retail Connector Event"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _rec_name = "display_name"
 
@@ -68,6 +68,10 @@ class RetailEvent(models.Model):
         help="The draft mapping to complete before retrying.",
     )
     job_uuid = fields.Char(readonly=True, copy=False)
+    user_id = fields.Many2one(
+        "res.users", string="Assigned To", tracking=True, index=True,
+        help="Who is working on this exception.",
+    )
 
     _sql_constraints = [
         (
@@ -236,6 +240,10 @@ class RetailEvent(models.Model):
         self.filtered(lambda e: e.state != "done").with_context(retail_event_internal=True).write(
             {"state": "ignored", "next_retry_at": False}
         )
+        return True
+
+    def action_assign_to_me(self):
+        self.write({"user_id": self.env.user.id})
         return True
 
     def action_open_record(self):
