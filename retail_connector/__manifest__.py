@@ -23,6 +23,7 @@
         "views/retail_checkpoint_views.xml",
         "views/retail_binding_views.xml",
         "views/retail_dry_run_views.xml",
+        "views/retail_reconciliation_views.xml",
         "views/odoo_record_views.xml",
         "views/retail_menus.xml",
     ],

@@ -10,6 +10,7 @@ from . import (
     retail_event,
     retail_mapping,
     retail_ownership_rule,
+    retail_reconciliation,
     sale_order,
     stock_picking,
     stock_quant,

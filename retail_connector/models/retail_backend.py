@@ -222,3 +222,17 @@ class RetailBackend(models.Model):
     def _binding_external_url(self, binding):
         """Return the URL of a bound record in the channel's admin, or False."""
         return False
+
+    # ------------------------------------------------------------------
+    # Reconciliation (channel addons override)
+    # ------------------------------------------------------------------
+    def _reconcile_supported(self):
+        return False
+
+    def _reconcile_orders(self, date_from, date_to):
+        """Yield ``(canonical order, raw payload)`` of the channel's orders of the window."""
+        return iter(())
+
+    def _reconcile_reimport_topic(self):
+        """Inbox topic under which a re-imported order payload is stored."""
+        return "order"

@@ -69,7 +69,10 @@ class RetailEvent(models.Model):
     )
     job_uuid = fields.Char(readonly=True, copy=False)
     user_id = fields.Many2one(
-        "res.users", string="Assigned To", tracking=True, index=True,
+        "res.users",
+        string="Assigned To",
+        tracking=True,
+        index=True,
         help="Who is working on this exception.",
     )
 
