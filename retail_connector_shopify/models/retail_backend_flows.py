@@ -132,8 +132,9 @@ class RetailBackend(models.Model):
 
     def _shopify_poll_customers(self, adapter, since):
         variables = {"query": order_documents.updated_since_filter(_since(since))}
-        for node in adapter.paginate(order_documents.CUSTOMERS_UPDATED_SINCE, variables,
-                                     page_size=CUSTOMERS_PAGE_SIZE):
+        for node in adapter.paginate(
+            order_documents.CUSTOMERS_UPDATED_SINCE, variables, page_size=CUSTOMERS_PAGE_SIZE
+        ):
             payload = customer_to_rest(node)
             yield str(payload["id"]), node.get("updatedAt"), payload
 
@@ -216,3 +217,29 @@ class RetailBackend(models.Model):
                 )
         missing = {line_id for line_id, quantity in wanted.items() if quantity > 0}
         return allocation, missing
+
+    # ------------------------------------------------------------------
+    # Reconciliation
+    # ------------------------------------------------------------------
+    def _reconcile_supported(self):
+        return self.backend_type == "shopify" or super()._reconcile_supported()
+
+    def _reconcile_orders(self, date_from, date_to):
+        """Yield (canonical order, REST payload) of the orders updated in the window."""
+        if self.backend_type != "shopify":
+            yield from super()._reconcile_orders(date_from, date_to)
+            return
+        adapter = ShopifyAdapter(self)
+        query = f"updated_at:>='{date_from}T00:00:00Z' updated_at:<='{date_to}T23:59:59Z'"
+        for node in adapter.paginate(
+            order_documents.ORDERS_UPDATED_SINCE,
+            {"query": query},
+            page_size=order_documents.ORDERS_PAGE_SIZE,
+        ):
+            payload = order_to_rest(node, list(self._shopify_order_lines(adapter, node)))
+            yield order_from_rest(payload), payload
+
+    def _reconcile_reimport_topic(self):
+        if self.backend_type == "shopify":
+            return "orders/updated"
+        return super()._reconcile_reimport_topic()

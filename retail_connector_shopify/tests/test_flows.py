@@ -25,24 +25,38 @@ class TestShopifyFlows(ShopifyCase):
         cls.env.ref("base.EUR").active = True
         Product = cls.env["product.product"]
         common = {"is_storable": True, "invoice_policy": "order", "taxes_id": [(5, 0, 0)]}
-        cls.shirt = Product.create({"name": "T-shirt blue M", "default_code": "TSHIRT-BLUE-M",
-                                    **common})
+        cls.shirt = Product.create(
+            {"name": "T-shirt blue M", "default_code": "TSHIRT-BLUE-M", **common}
+        )
         cls.tote = Product.create({"name": "Tote", "default_code": "TOTE-NATURAL", **common})
-        shipping = Product.create({"name": "Shipping", "type": "service",
-                                   "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
-        vat = cls.env["account.tax"].create({"name": "VAT 20 (shop)", "amount": 20,
-                                             "type_tax_use": "sale",
-                                             "price_include_override": "tax_excluded"})
+        shipping = Product.create(
+            {
+                "name": "Shipping",
+                "type": "service",
+                "invoice_policy": "order",
+                "taxes_id": [(5, 0, 0)],
+            }
+        )
+        vat = cls.env["account.tax"].create(
+            {
+                "name": "VAT 20 (shop)",
+                "amount": 20,
+                "type_tax_use": "sale",
+                "price_include_override": "tax_excluded",
+            }
+        )
         bank = cls.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", cls.env.company.id)], limit=1)
+            [("type", "=", "bank"), ("company_id", "=", cls.env.company.id)], limit=1
+        )
         Mapping = cls.env["retail.value.mapping"]
         for kind, value, values in (
             ("tax", "VAT 20%", {"tax_id": vat.id}),
             ("shipping", "STD", {"product_id": shipping.id}),
             ("gateway", "manual", {"journal_id": bank.id, "payment_workflow": "invoice_pay"}),
         ):
-            Mapping.create({"backend_id": cls.backend.id, "kind": kind,
-                            "external_value": value, **values})
+            Mapping.create(
+                {"backend_id": cls.backend.id, "kind": kind, "external_value": value, **values}
+            )
         cls.stock = cls.env.ref("stock.stock_location_stock")
         cls.env["stock.quant"]._update_available_quantity(cls.shirt, cls.stock, 50)
         cls.env["stock.quant"]._update_available_quantity(cls.tote, cls.stock, 50)
@@ -52,19 +66,23 @@ class TestShopifyFlows(ShopifyCase):
         fields.setdefault("financial_status", "paid")
         fields.setdefault("tax_rate", 0.2)
         fields.setdefault("shipping", SHIPPING)
-        fields.setdefault("customer", {"email": "ada@example.com", "first_name": "Ada",
-                                       "last_name": "Lovelace"})
-        return self.control.place_order(lines or [{"sku": "TSHIRT-BLUE-M", "quantity": 2}],
-                                        **fields)
+        fields.setdefault(
+            "customer", {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
+        )
+        return self.control.place_order(
+            lines or [{"sku": "TSHIRT-BLUE-M", "quantity": 2}], **fields
+        )
 
     def deliver(self, topic, payload, key):
         """Store a webhook delivery as the controller does; returns (event, created)."""
-        return store_event(self.backend, topic, json.dumps(payload), key,
-                           external_id=str(payload.get("id")))
+        return store_event(
+            self.backend, topic, json.dumps(payload), key, external_id=str(payload.get("id"))
+        )
 
     def sale_of(self, order_id):
         binding = self.env["retail.order.binding"].search(
-            [("backend_id", "=", self.backend.id), ("external_id", "=", str(order_id))])
+            [("backend_id", "=", self.backend.id), ("external_id", "=", str(order_id))]
+        )
         return binding.odoo_id
 
     # ------------------------------------------------------------------
@@ -97,8 +115,12 @@ class TestShopifyFlows(ShopifyCase):
             _again, duplicate = self.deliver("orders/paid", paid, "wh-2-paid")
             trap.perform_enqueued_jobs()
         self.assertFalse(duplicate)
-        sales = self.env["sale.order"].search([("retail_backend_id", "=", self.backend.id),
-                                               ("retail_external_name", "=", order["name"])])
+        sales = self.env["sale.order"].search(
+            [
+                ("retail_backend_id", "=", self.backend.id),
+                ("retail_external_name", "=", order["name"]),
+            ]
+        )
         self.assertEqual(len(sales), 1)
         self.assertEqual(len(sales.invoice_ids), 1, "the older 'create' changed nothing")
         self.assertEqual(sales.invoice_ids.state, "posted")
@@ -106,14 +128,21 @@ class TestShopifyFlows(ShopifyCase):
     def test_unknown_sku_fails_then_retry_succeeds(self):
         order = self.place([{"sku": "BEANIE-GREY", "quantity": 1}])
         with trap_jobs() as trap:
-            event, _created = self.deliver("orders/create",
-                                           self.control.rest("orders", order["id"]), "wh-beanie")
+            event, _created = self.deliver(
+                "orders/create", self.control.rest("orders", order["id"]), "wh-beanie"
+            )
             trap.perform_enqueued_jobs()
         self.assertEqual(event.state, "failed")
         self.assertIn("Unknown SKU 'BEANIE-GREY'", event.error_message)
         self.assertFalse(self.sale_of(order["id"]))
-        self.env["product.product"].create({"name": "Beanie", "default_code": "BEANIE-GREY",
-                                            "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
+        self.env["product.product"].create(
+            {
+                "name": "Beanie",
+                "default_code": "BEANIE-GREY",
+                "invoice_policy": "order",
+                "taxes_id": [(5, 0, 0)],
+            }
+        )
         with trap_jobs() as trap:
             event.action_retry()
             trap.perform_enqueued_jobs()
@@ -128,8 +157,9 @@ class TestShopifyFlows(ShopifyCase):
         self.assertIn("orders", report)
         for order in orders:
             self.assertTrue(self.sale_of(order["id"]), f"order {order['name']} imported")
-        events = self.env["retail.event"].search([("backend_id", "=", self.backend.id),
-                                                  ("topic", "=", "orders/updated")])
+        events = self.env["retail.event"].search(
+            [("backend_id", "=", self.backend.id), ("topic", "=", "orders/updated")]
+        )
         self.assertTrue(events)
         self.assertEqual(set(events.mapped("state")), {"done"})
         with trap_jobs() as trap:
@@ -150,8 +180,9 @@ class TestShopifyFlows(ShopifyCase):
         with trap_jobs() as trap:
             delivery._action_done()
             trap.perform_enqueued_jobs()
-        shipment = self.env["retail.event"].search([("backend_id", "=", self.backend.id),
-                                                    ("topic", "=", "shipment")])
+        shipment = self.env["retail.event"].search(
+            [("backend_id", "=", self.backend.id), ("topic", "=", "shipment")]
+        )
         self.assertEqual(len(shipment), 1)
         self.assertEqual(shipment.state, "done", shipment.error_message)
         rest = self.control.rest("orders", order["id"])
@@ -165,10 +196,12 @@ class TestShopifyFlows(ShopifyCase):
             self.deliver("orders/create", self.control.rest("orders", order["id"]), "wh-refund")
             trap.perform_enqueued_jobs()
         refund = self.control.refund_order(
-            order["id"], [{"sku": "TSHIRT-BLUE-M", "quantity": 1, "restock_type": "RETURN"}])
+            order["id"], [{"sku": "TSHIRT-BLUE-M", "quantity": 1, "restock_type": "RETURN"}]
+        )
         with trap_jobs() as trap:
-            event, _created = self.deliver("refunds/create",
-                                           self.control.rest("refunds", refund["id"]), "wh-r1")
+            event, _created = self.deliver(
+                "refunds/create", self.control.rest("refunds", refund["id"]), "wh-r1"
+            )
             trap.perform_enqueued_jobs()
         self.assertEqual(event.state, "done", event.error_message)
         credit_note = self.env["account.move"].browse(event.res_id)
@@ -183,7 +216,8 @@ class TestShopifyFlows(ShopifyCase):
             self.deliver("customers/create", self.control.rest("customers", customer_id), "c1")
             trap.perform_enqueued_jobs()
         binding = self.env["retail.partner.binding"].search(
-            [("backend_id", "=", self.backend.id), ("external_id", "=", str(customer_id))])
+            [("backend_id", "=", self.backend.id), ("external_id", "=", str(customer_id))]
+        )
         partner = binding.odoo_id
         self.assertEqual(partner.email, "ada@example.com")
         partner.vat = "BE0477472701"
@@ -197,9 +231,64 @@ class TestShopifyFlows(ShopifyCase):
 
     def test_malformed_payload_is_a_clear_data_error(self):
         with trap_jobs() as trap:
-            event, _created = self.deliver("orders/create",
-                                           {"id": 5, "line_items": [{"id": 1, "quantity": "x"}]},
-                                           "bad-1")
+            event, _created = self.deliver(
+                "orders/create", {"id": 5, "line_items": [{"id": 1, "quantity": "x"}]}, "bad-1"
+            )
             trap.perform_enqueued_jobs()
         self.assertEqual(event.state, "failed")
         self.assertIn("no numeric quantity", event.error_message)
+
+    def reconcile(self):
+        from odoo import fields
+
+        today = fields.Date.today()
+        report = self.env["retail.reconciliation"].create(
+            {"backend_id": self.backend.id, "date_from": today, "date_to": today}
+        )
+        report.action_run()
+        return report
+
+    def test_reconciliation_finds_each_gap_and_reimport_fixes_it(self):
+        paid = self.place()
+        refunded = self.place([{"sku": "TOTE-NATURAL", "quantity": 1}])
+        with trap_jobs() as trap:
+            for order in (paid, refunded):
+                self.deliver(
+                    "orders/create", self.control.rest("orders", order["id"]), f"rec-{order['id']}"
+                )
+            trap.perform_enqueued_jobs()
+        # Other tests of this class share the sandbox, and their imports were rolled back:
+        # only the lines of this test's two orders matter here.
+        mine = {paid["name"], refunded["name"]}
+
+        def gaps(report):
+            return {
+                (line.kind, line.reference) for line in report.line_ids if line.reference in mine
+            }
+
+        clean = self.reconcile()
+        self.assertEqual(gaps(clean), set())
+        self.assertGreaterEqual(clean.checked_count, 2)
+
+        # A refund Odoo never heard of, and an invoice cancelled by mistake in Odoo.
+        self.control.refund_order(refunded["id"])
+        self.sale_of(paid["id"]).invoice_ids.button_draft()
+        self.sale_of(paid["id"]).invoice_ids.button_cancel()
+        report = self.reconcile()
+        self.assertEqual(
+            gaps(report), {("refund_missing", refunded["name"]), ("invoice_missing", paid["name"])}
+        )
+        self.assertTrue(all(line.event_id.state == "failed" for line in report.line_ids))
+
+        invoice_gap = report.line_ids.filtered(
+            lambda line: line.kind == "invoice_missing" and line.reference == paid["name"]
+        )
+        self.assertTrue(invoice_gap.can_reimport)
+        with trap_jobs() as trap:
+            invoice_gap.action_reimport()
+            trap.perform_enqueued_jobs()
+        again = self.reconcile()
+        self.assertNotIn(
+            ("invoice_missing", paid["name"]),
+            {(line.kind, line.reference) for line in again.line_ids},
+        )
