@@ -13,7 +13,9 @@
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",
         "data/retail_ownership_rule_data.xml",
+        "data/ir_cron.xml",
         "views/retail_backend_views.xml",
+        "views/product_views.xml",
     ],
     "installable": True,
 }

@@ -68,3 +68,109 @@ def sku_filter(sku):
     """
     escaped = str(sku).replace("\\", "\\\\").replace("'", "\\'")
     return f"sku:'{escaped}'"
+
+# Before 2026-04 (no idempotency directive): ``compareQuantity`` or, from 2026-01,
+# ``changeFromQuantity`` per quantity.
+INVENTORY_SET_QUANTITIES_LEGACY = """
+mutation InventorySetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+INVENTORY_ACTIVATE = """
+mutation InventoryActivate($inventoryItemId: ID!, $locationId: ID!, $available: Int) {
+  inventoryActivate(
+    inventoryItemId: $inventoryItemId, locationId: $locationId, available: $available
+  ) {
+    inventoryLevel { id }
+    userErrors { field message }
+  }
+}
+"""
+
+# Current quantities of a list of levels (parameterised InventoryLevel gids).
+INVENTORY_LEVELS_BY_ID = """
+query InventoryLevelsById($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on InventoryLevel {
+      id
+      location { id }
+      item { id }
+      quantities(names: ["available"]) { name quantity }
+    }
+  }
+}
+"""
+
+# Every level of one location, for the nightly reconciliation.
+LOCATION_INVENTORY_LEVELS = """
+query LocationInventoryLevels($locationId: ID!, $first: Int!, $after: String) {
+  location(id: $locationId) {
+    id
+    inventoryLevels(first: $first, after: $after) {
+      nodes {
+        item { id }
+        quantities(names: ["available"]) { name quantity }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+PRODUCT_SET = """
+mutation ProductSet($input: ProductSetInput!) {
+  productSet(input: $input, synchronous: true) {
+    product {
+      id
+      legacyResourceId
+      variants(first: 250) {
+        nodes { id legacyResourceId sku position inventoryItem { id legacyResourceId } }
+      }
+    }
+    userErrors { field message code }
+  }
+}
+"""
+
+
+def gid(kind, value):
+    """``gid://shopify/{kind}/{value}`` of a numeric id (a gid is returned as it is)."""
+    text = str(value)
+    return text if text.startswith("gid://") else f"gid://shopify/{kind}/{text}"
+
+
+def numeric_id(value):
+    """The numeric id of a gid (or of a number), as a string."""
+    return str(value or "").rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+def level_gid(location_id, item_id):
+    """Parameterised gid of the level of an item at a location (numeric ids)."""
+    return (
+        f"gid://shopify/InventoryLevel/{numeric_id(location_id)}"
+        f"?inventory_item_id={numeric_id(item_id)}"
+    )
+
+# Large first loads: upload one JSONL line of ``PRODUCT_SET`` variables per product, then
+# run the mutation in bulk (exempt from the cost limits).
+STAGED_UPLOADS_CREATE = """
+mutation StagedUploadsCreate($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets { url resourceUrl parameters { name value } }
+    userErrors { field message }
+  }
+}
+"""
+
+BULK_OPERATION_RUN_MUTATION = """
+mutation BulkOperationRunMutation($mutation: String!, $stagedUploadPath: String!) {
+  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}
+"""

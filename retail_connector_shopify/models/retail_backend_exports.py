@@ -1,7 +1,136 @@
-from odoo import models
+import logging
+
+from odoo import _, api, models
+
+from odoo.addons.retail_connector.engine.stock import available_quantities
+from odoo.addons.retail_connector.errors import DataError
+
+from ..exporters import ShopifyInventoryExporter, ShopifyProductExporter
+from ..graphql import catalog
+
+_logger = logging.getLogger(__name__)
+
+EXPORTERS = {"stock": ShopifyInventoryExporter, "products": ShopifyProductExporter}
 
 
 class RetailBackend(models.Model):
-    """Shopify outbound flows: stock levels, products and prices (exporters)."""
+    """Shopify outbound flows: stock levels, products and prices (exporters), and the
+    nightly stock reconciliation."""
 
     _inherit = "retail.backend"
+
+    def _get_exporter(self, flow):
+        if self.backend_type != "shopify" or flow not in EXPORTERS:
+            return super()._get_exporter(flow)
+        return EXPORTERS[flow](self, flow)
+
+    def _get_event_handler(self, topic):
+        """Retrying a failed ``export/<flow>`` event exports its records again."""
+        flow = topic.split("/", 1)[1] if topic.startswith("export/") else None
+        if self.backend_type != "shopify" or flow not in EXPORTERS:
+            return super()._get_event_handler(topic)
+
+        def handler(event):
+            payload = event._payload_json()
+            if flow == "stock":
+                records = self.env["retail.product.binding"].sudo().browse(
+                    payload.get("binding_ids") or []
+                ).exists()
+                records.write({"export_pending": True, "sync_hash": False})
+            else:
+                records = self.env["product.template"].sudo().browse(
+                    payload.get("template_id") or []
+                ).exists()
+                records.with_context(retail_no_export=True).write(
+                    {"shopify_export_pending": True, "shopify_export_done_ids": [(3, self.id)]}
+                )
+            exporter = self._get_exporter(flow)
+            report = exporter.run()
+            if exporter.failures:
+                raise DataError(_("The export failed again, see the new failed event."))
+            return str(report)
+
+        return handler
+
+    # ------------------------------------------------------------------
+    # Nightly stock reconciliation
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_shopify_reconcile_stock(self):
+        """Enqueue one reconciliation job per active Shopify backend."""
+        for backend in self.search([("backend_type", "=", "shopify")]):
+            backend.with_delay(
+                channel=backend._job_channel(),
+                identity_key=f"retail-shopify-reconcile-{backend.id}",
+                description=f"{backend.name}: stock reconciliation",
+            )._shopify_run_reconciliation()
+
+    def _shopify_run_reconciliation(self):
+        """Job: reconcile, guarded by the circuit breaker."""
+        self.ensure_one()
+        wait = self._circuit_check()
+        if wait:
+            return f"circuit open: reconciliation skipped, next run in {wait}s"
+        outcome, value = self._call_guarded(self._shopify_reconcile_stock)
+        if outcome == "done":
+            return value
+        return f"reconciliation ended with a {outcome} failure: {value}"
+
+    def _shopify_reconcile_stock(self):
+        """Compare Shopify's available quantity at every mapped location with Odoo's; push
+        Odoo's back where they differ. Returns (and posts on the chatter) a short report."""
+        self.ensure_one()
+        adapter = self._shopify_adapter()
+        mappings = self.env["retail.value.mapping"].sudo().search(
+            [("backend_id", "=", self.id), ("kind", "=", "location"), ("is_complete", "=", True)]
+        )
+        bindings = self.env["retail.product.binding"].sudo().search(
+            [("backend_id", "=", self.id), ("inventory_item_id", "!=", False),
+             ("odoo_id.active", "=", True)]
+        )
+        shopify = {}  # (item id, location id) -> available
+        for mapping in mappings:
+            variables = {"locationId": catalog.gid("Location", mapping.external_value)}
+            for node in adapter.paginate(
+                catalog.LOCATION_INVENTORY_LEVELS, variables,
+                path=["location", "inventoryLevels"], page_size=100,
+            ):
+                quantity = next((q["quantity"] for q in node["quantities"]
+                                 if q["name"] == "available"), None)
+                key = (catalog.numeric_id(node["item"]["id"]), str(mapping.external_value))
+                shopify[key] = quantity
+        odoo = {
+            mapping.id: available_quantities(self.env, bindings.odoo_id, mapping.location_id)
+            for mapping in mappings
+        }
+        drifted = bindings.browse()
+        for binding in bindings:
+            state = dict(binding.shopify_stock_state or {})
+            seen = dict(state.get("levels") or {})
+            drift = False
+            for mapping in mappings:
+                location = str(mapping.external_value)
+                remote = shopify.get((binding.inventory_item_id, location))
+                wanted = max(0, int(odoo[mapping.id].get(binding.odoo_id.id, 0.0) + 1e-9))
+                if remote != wanted:
+                    drift = True
+                if remote is not None:
+                    seen[location] = remote  # the next push's change-from quantity
+            if drift:
+                binding.shopify_stock_state = dict(state, levels=seen)
+                drifted |= binding
+        drifted.write({"export_pending": True, "sync_hash": False})
+        fixed = 0
+        if drifted:
+            exporter = self._get_exporter("stock")
+            exporter.run()
+            fixed = len(drifted - exporter.failed)
+        message = _(
+            "Stock reconciliation: %(checked)s variants at %(locations)s locations checked, "
+            "%(drifted)s drifted, %(fixed)s fixed.",
+            checked=len(bindings), locations=len(mappings), drifted=len(drifted),
+            fixed=fixed,
+        )
+        _logger.info("Shopify backend %s: %s", self.name, message)
+        self.message_post(body=message)
+        return message

@@ -57,7 +57,7 @@ class RetailBackend(models.Model):
             return self._shopify_send_shipment
         if topic == "app/uninstalled":
             return self._shopify_app_uninstalled
-        return None
+        return super()._get_event_handler(topic)
 
     # ------------------------------------------------------------------
     # Inbound

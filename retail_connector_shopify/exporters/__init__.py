@@ -1,0 +1,4 @@
+from .inventory import ShopifyInventoryExporter
+from .products import ShopifyProductExporter
+
+__all__ = ["ShopifyInventoryExporter", "ShopifyProductExporter"]
