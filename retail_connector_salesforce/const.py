@@ -109,3 +109,15 @@ def same_id(first, second):
     if len(first) < 15 or len(second) < 15:
         return False
     return first[:15] == second[:15]
+
+# Fields read for the orders flow (activated Orders and their OrderItems).
+ORDER_FIELDS = (
+    "Id", "AccountId", "Status", "EffectiveDate", "OrderNumber", "TotalAmount", "Description",
+    "PoNumber", "BillingStreet", "BillingCity", "BillingPostalCode", "BillingState",
+    "BillingCountry", "ShippingStreet", "ShippingCity", "ShippingPostalCode", "ShippingState",
+    "ShippingCountry", "SystemModstamp",
+)
+ORDER_ITEM_FIELDS = (
+    "Id", "Product2Id", "Product2.ProductCode", "Product2.Name", "Quantity", "UnitPrice",
+    "Description",
+)

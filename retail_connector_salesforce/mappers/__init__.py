@@ -1,1 +1,2 @@
 from .account import SalesforceAccountMapper, salesforce_timestamp
+from .order import SalesforceOrderMapper

@@ -1,1 +1,8 @@
-from . import retail_backend, retail_backend_flows
+from . import (
+    outbound_triggers,
+    retail_backend,
+    retail_backend_exports,
+    retail_backend_flows,
+    retail_backend_orders,
+    retail_sf_status_binding,
+)

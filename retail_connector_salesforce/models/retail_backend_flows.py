@@ -35,6 +35,10 @@ class RetailBackend(models.Model):
             return super()._get_event_handler(topic)
         if topic in CUSTOMER_FLOWS:
             return lambda event: self._sf_import_customer(event, topic)
+        if topic == "order":
+            return self._sf_import_order
+        if topic.startswith("export/"):
+            return self._sf_retry_export_event
         return None
 
     def _sf_flow(self, topic):
@@ -53,7 +57,7 @@ class RetailBackend(models.Model):
         """
         from ..adapter import SalesforceAdapter
 
-        object_name, read_fields, mapper, external_id_field = self._sf_flow(topic)
+        object_name, read_fields, _mapper, _field = self._sf_flow(topic)
         record_id = event.external_id or (event._payload_json() or {}).get("Id")
         if not record_id:
             raise DataError(_("The %s event names no Salesforce Id.", object_name))
@@ -66,10 +70,38 @@ class RetailBackend(models.Model):
             raise
         if record.get("IsDeleted"):
             return f"{object_name} {record_id} is deleted in Salesforce: nothing imported"
-        partner = PartnerImporter(self).import_customer(mapper(record))
+        return self._sf_import_customer_record(adapter, topic, record)
+
+    def _sf_import_customer_record(self, adapter, topic, record):
+        """Check, import and write the partner id back; return the partner."""
+        object_name, _read_fields, mapper, external_id_field = self._sf_flow(topic)
+        customer = mapper(record)
+        if topic == "account":
+            self._sf_check_required_fields(customer, record)
+        partner = PartnerImporter(self).import_customer(customer)
         if external_id_field and not record.get(external_id_field):
             adapter.update(object_name, record["Id"], {external_id_field: str(partner.id)})
         return partner
+
+    def _sf_check_required_fields(self, customer, record):
+        """Raise DataError naming what the Account lacks for Odoo to invoice it."""
+        required = self._sf_required_partner_fields()
+        if not required:
+            return
+        values = PartnerImporter(self).partner_values(customer)
+        Binding = self.env["retail.partner.binding"].sudo()
+        partner = Binding._find(self, customer.external_id).odoo_id
+        Partner = self.env["res.partner"]
+        missing = [
+            f"{Partner._fields[name].string} ({name})" for name in required
+            if not values.get(name) and not (partner and partner[name])
+        ]
+        if missing:
+            raise DataError(_(
+                "Account %(name)s (%(id)s) lacks what Odoo needs to invoice it: %(missing)s. "
+                "Complete the Account in Salesforce (billing address), then retry.",
+                name=record.get("Name") or "", id=record.get("Id"), missing=", ".join(missing),
+            ))
 
     # ------------------------------------------------------------------ catch-up
     def _catch_up(self):
@@ -83,6 +115,9 @@ class RetailBackend(models.Model):
             if topic == "contact" and not self.sf_import_contacts:
                 continue
             counts[flow] = poll_into_inbox(self, flow, topic, self._sf_fetcher(adapter, topic))
+        if self.sf_import_orders:
+            counts["orders"] = poll_into_inbox(self, "orders", "order",
+                                               self._sf_order_fetcher(adapter))
         report = ", ".join(f"{count} {flow}" for flow, count in counts.items())
         self.sudo().write({"sf_last_sync_at": fields.Datetime.now(),
                            "sf_last_sync_info": report})
@@ -134,8 +169,8 @@ class RetailBackend(models.Model):
         if self.backend_type != "salesforce":
             return super()._binding_external_url(binding)
         base, record_id = self._sf_record_base_url(), binding.external_id or ""
-        if not base or not record_id:
-            return False
+        if not base or not record_id or record_id.startswith("odoo:"):
+            return False  # made in Odoo, not in Salesforce yet
         object_name = KEY_PREFIXES.get(record_id[:3])
         if not object_name:
             return f"{base}/{record_id}"

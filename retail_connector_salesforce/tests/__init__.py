@@ -1,7 +1,10 @@
 from . import (
     test_account_flow,
+    test_accounts_out,
     test_adapter,
     test_install,
+    test_order_status,
+    test_orders_in,
     test_outbound_message,
     test_pure,
     test_security,

@@ -59,3 +59,42 @@ class SalesforceSandboxMixin:
 
     def sandbox_account(self, record_id):
         return self.control.record("Account", record_id)
+
+
+class SalesforceFlowMixin(SalesforceSandboxMixin):
+    """Helpers of the flow tests: run the catch-up and the export jobs, read events."""
+
+    def catch_up(self):
+        from odoo.addons.queue_job.tests.common import trap_jobs
+
+        with trap_jobs() as trap:
+            report = self.backend._catch_up()
+            trap.perform_enqueued_jobs()
+        return report
+
+    @staticmethod
+    def export_jobs(trap, backend=None):
+        return [job for job in trap.enqueued_jobs if job.method_name == "_export_flow"
+                and (backend is None or job.recordset == backend)]
+
+    def perform(self, trap):
+        """Perform the trapped jobs; return the results of the export jobs."""
+        jobs = list(trap.enqueued_jobs)
+        trap.perform_enqueued_jobs()
+        return [job.result for job in jobs if job.method_name == "_export_flow"]
+
+    def events(self, **domain):
+        search = [("backend_id", "=", self.backend.id)]
+        search += [(name, "=", value) for name, value in domain.items()]
+        return self.env["retail.event"].search(search)
+
+    def import_account(self, **values):
+        """Create an Account in Salesforce and import it; return ``(account, partner)``."""
+        account = self.control.create_record("Account", {"BillingCountry": "US", **values})
+        self.catch_up()
+        binding = self.env["retail.partner.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", account["Id"])])
+        return account, binding.odoo_id
+
+    def counter(self, name):
+        return self.control.counters().get(name, 0)

@@ -14,6 +14,7 @@ class TestAccountFlow(SalesforceSandboxMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.setup_sandbox()
+        cls.backend.sf_import_orders = False
         cls.Binding = cls.env["retail.partner.binding"]
 
     def setUp(self):
@@ -70,7 +71,7 @@ class TestAccountFlow(SalesforceSandboxMixin, TransactionCase):
         self.assertEqual(self.updates(), 1)
 
     def test_salesforce_owns_name_and_phone_odoo_owns_the_address(self):
-        account = self.control.create_record("Account", {"Name": "Initech",
+        account = self.control.create_record("Account", {"Name": "Initech", "BillingCountry": "US",
                                                          "BillingCity": "Austin"})
         self.catch_up()
         partner = self.bindings().odoo_id
@@ -84,7 +85,7 @@ class TestAccountFlow(SalesforceSandboxMixin, TransactionCase):
     def test_outbound_event_reads_the_full_record(self):
         """An Outbound Message carries some fields: the job reads the record over REST."""
         account = self.control.create_record("Account", {"Name": "Full Name Ltd",
-                                                         "Phone": "777"})
+                                                         "Phone": "777", "BillingCountry": "US"})
         with trap_jobs() as trap:
             event, created = store_event(
                 self.backend, "account", json.dumps({"Id": account["Id"]}),
@@ -97,7 +98,8 @@ class TestAccountFlow(SalesforceSandboxMixin, TransactionCase):
         self.assertEqual(self.sandbox_account(account["Id"])["Odoo_Id__c"], str(partner.id))
 
     def test_existing_odoo_id_is_not_written_again(self):
-        account = self.control.create_record("Account", {"Name": "Set", "Odoo_Id__c": "X-1"})
+        account = self.control.create_record("Account", {"Name": "Set", "Odoo_Id__c": "X-1",
+                                                         "BillingCountry": "US"})
         self.catch_up()
         self.assertEqual(len(self.bindings()), 1)
         self.assertEqual(self.updates(), 0)
@@ -126,7 +128,7 @@ class TestAccountFlow(SalesforceSandboxMixin, TransactionCase):
         self.assertFalse(self.bindings())
 
     def test_write_back_lock_retries_the_event(self):
-        self.control.create_record("Account", {"Name": "Locked Inc"})
+        self.control.create_record("Account", {"Name": "Locked Inc", "BillingCountry": "US"})
         self.control.faults(lock_next_writes=1)
         with trap_jobs() as trap:
             self.backend._catch_up()

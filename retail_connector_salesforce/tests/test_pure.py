@@ -14,7 +14,7 @@ from odoo.addons.retail_connector.errors import AuthError, DataError, TransientE
 
 from ..const import same_id, to_18_char_id
 from ..errors import classify_auth_failure, classify_salesforce_error
-from ..mappers import SalesforceAccountMapper, salesforce_timestamp
+from ..mappers import SalesforceAccountMapper, SalesforceOrderMapper, salesforce_timestamp
 from ..soap import MalformedEnvelope, parse_notifications
 from ..transport import SalesforceTransport
 
@@ -114,3 +114,34 @@ class TestPure(BaseCase):
             AuthError)
         self.assertIsInstance(
             classify_auth_failure(SalesforceAuthenticationFailed(503, "<html>")), TransientError)
+
+    def test_order_mapper(self):
+        from decimal import Decimal
+
+        order = SalesforceOrderMapper.order_to_canonical(
+            {"Id": "801Hs00000008EuIAI", "OrderNumber": "00000101", "TotalAmount": 100.5,
+             "EffectiveDate": "2026-05-01", "SystemModstamp": "2026-05-01T10:00:00.000+0000",
+             "ShippingCity": "Austin", "ShippingCountry": "US"},
+            [{"Id": "802A", "Product2Id": "01tA", "Quantity": 2.0, "UnitPrice": 50.25,
+              "Product2": {"ProductCode": "SKU-1", "Name": "Widget"}}],
+            None, "USD")
+        self.assertEqual((order.external_id, order.name, order.currency, order.total,
+                          order.financial_status, order.updated_at),
+                         ("801Hs00000008EuIAI", "00000101", "USD", Decimal("100.5"), "pending",
+                          "2026-05-01T10:00:00.000+00:00"))
+        (line,) = order.lines
+        self.assertEqual((line.sku, line.variant_external_id, line.title, line.quantity,
+                          line.unit_price), ("SKU-1", "01tA", "Widget", 2.0, Decimal("50.25")))
+        self.assertIsNone(order.billing_address)
+        self.assertEqual(order.shipping_address.city, "Austin")
+        self.assertFalse(order.lines[0].taxes)
+
+    def test_order_status(self):
+        from ..exporters.order_status import order_status
+
+        class Fake:
+            def __init__(self, state):
+                self.state = state
+
+        self.assertIsNone(order_status(Fake("draft")))
+        self.assertEqual(order_status(Fake("cancel")), "cancelled")

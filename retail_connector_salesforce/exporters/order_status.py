@@ -1,0 +1,146 @@
+"""Order status back to the CRM, for the orders of every channel.
+
+Each sale order gets a status binding on every Salesforce backend of its company. Its status
+(cancelled, refunded, paid, invoiced, shipped, confirmed: the first that applies) and the
+tracking numbers of its done deliveries go to a field of a Salesforce Order:
+
+* an order imported from this org updates its own Order (by Id);
+* any other order (Shopify, generic, typed in Odoo) is upserted as a Draft Order by the order
+  external id field (the sale order id) under its customer's Account. A customer without an
+  Account gets one first through the accounts exporter; if that fails, the order's export
+  fails naming the customer (the account's own failure is in the exception queue too).
+"""
+
+from odoo.addons.retail_connector.errors import DataError
+
+from .account import AccountExporter
+from .base import PLACEHOLDER_PREFIX, SalesforceExporter, is_placeholder
+
+STATUS_BINDING = "retail.sf.status.binding"
+
+
+def order_status(sale):
+    """The status written to Salesforce, or ``None`` while the order is a quotation."""
+    if sale.state == "cancel":
+        return "cancelled"
+    if sale.state != "sale":
+        return None
+    posted = sale.invoice_ids.filtered(lambda move: move.state == "posted")
+    if posted.filtered(lambda move: move.move_type == "out_refund"):
+        return "refunded"
+    invoices = posted.filtered(lambda move: move.move_type == "out_invoice")
+    if invoices and all(move.payment_state in ("paid", "in_payment") for move in invoices):
+        return "paid"
+    if invoices:
+        return "invoiced"
+    if done_deliveries(sale):
+        return "shipped"
+    return "confirmed"
+
+
+def done_deliveries(sale):
+    return sale.picking_ids.filtered(
+        lambda p: p.state == "done" and p.picking_type_code == "outgoing")
+
+
+def tracking(sale):
+    refs = [p.retail_tracking_ref for p in done_deliveries(sale).sorted("id")
+            if p.retail_tracking_ref]
+    return ", ".join(refs) or None
+
+
+class OrderStatusExporter(SalesforceExporter):
+    binding_model = STATUS_BINDING
+
+    def __init__(self, backend, flow="order_status"):
+        super().__init__(backend, flow)
+        self.object_name = (backend.sf_order_status_object or "Order").strip()
+        self.status_field = (backend.sf_order_status_field or "").strip()
+        self.tracking_field = (backend.sf_order_tracking_field or "").strip()
+        self.external_id_field = backend._sf_external_id_field("sf_order_external_id_field")
+
+    def build(self, binding):
+        sale = binding.odoo_id.sudo()
+        if binding.from_odoo and is_placeholder(binding.external_id):
+            # marked during its own import, before the order binding existed
+            origin = sale.retail_binding_ids.filtered(lambda b: b.backend_id == self.backend)
+            if origin:
+                binding.write({"external_id": origin[:1].external_id, "from_odoo": False})
+        status = order_status(sale)
+        if not status or not self.status_field:
+            return None
+        record = {"status": {self.status_field: status}}
+        if self.tracking_field:
+            record["status"][self.tracking_field] = tracking(sale)
+        if binding.from_odoo:
+            record["create"] = {
+                self.external_id_field: str(sale.id),
+                "EffectiveDate": sale.date_order.date().isoformat(),
+                "Status": "Draft",
+                "Description": f"Odoo {sale.name}"
+                + (f" ({sale.retail_external_name})" if sale.retail_external_name else ""),
+            }
+            record["partner_id"] = sale.partner_id.commercial_partner_id.id
+        return record
+
+    def send(self, items):
+        failures = {}
+        updates = [(binding, record) for binding, record in items
+                   if not is_placeholder(binding.external_id)]
+        creates = [(binding, record) for binding, record in items
+                   if is_placeholder(binding.external_id)]
+        if creates:
+            accounts = self.ensure_accounts({record["partner_id"] for _b, record in creates})
+            ready = []
+            for binding, record in creates:
+                account = accounts.get(record["partner_id"])
+                if account:
+                    ready.append((binding, {**record["create"], **record["status"],
+                                            "AccountId": account}))
+                else:
+                    failures[binding.id] = DataError(
+                        f"Customer {binding.odoo_id.partner_id.commercial_partner_id.name} has "
+                        "no Salesforce Account and none could be created: see the failed "
+                        "'export/accounts' event, fix it, then retry this one.")
+            if ready:
+                results = self.adapter.collection_upsert(
+                    self.object_name, self.external_id_field, [v for _b, v in ready])
+                new_failures = self.collection_failures(ready, results)
+                AccountExporter.adopt_ids(self, ready, results, new_failures)
+                failures.update(new_failures)
+        if updates:
+            rows = [{"id": binding.external_id, **record["status"]}
+                    for binding, record in updates]
+            results = self.adapter.collection_update(self.object_name, rows)
+            failures.update(self.collection_failures(updates, results))
+        return failures
+
+    def ensure_accounts(self, partner_ids):
+        """``{partner id: Account Id}``, exporting the Accounts that are missing first."""
+        Binding = self.env["retail.partner.binding"].sudo()
+        partners = self.env["res.partner"].sudo().browse(partner_ids)
+
+        def current():
+            bindings = Binding.search([("backend_id", "=", self.backend.id),
+                                       ("odoo_id", "in", partners.ids)])
+            return {b.odoo_id.id: b.external_id for b in bindings
+                    if not is_placeholder(b.external_id)}
+
+        found = current()
+        missing = partners.filtered(lambda p: p.id not in found)
+        if not missing:
+            return found
+        for partner in missing:
+            binding = Binding.search([("backend_id", "=", self.backend.id),
+                                      ("odoo_id", "=", partner.id)])
+            if not binding:
+                Binding.create({"backend_id": self.backend.id, "odoo_id": partner.id,
+                                "external_id": f"{PLACEHOLDER_PREFIX}{partner.id}",
+                                "export_pending": True})
+            else:
+                binding.write({"export_pending": True, "sync_hash": False})
+        exporter = AccountExporter(self.backend)
+        exporter.adapter = self.adapter
+        exporter.run()
+        self.calls += exporter.calls
+        return current()
