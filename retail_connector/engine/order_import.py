@@ -83,6 +83,11 @@ class OrderImporter:
             values["date_order"] = fields.Datetime.to_string(_naive(order.created_at))
         sale = self.env["sale.order"].sudo().with_company(self.backend.company_id).create(values)
         self.check_total(sale, order)
+        # Bound before the workflow runs, so that what confirmation triggers (pickings,
+        # other channels' hooks) already sees the order's channel and number.
+        self.env[self.binding_model].sudo()._bind(
+            self.backend, order.external_id, sale, order.updated_at
+        ).external_name = order.name
         OrderWorkflow(self.backend, sale, order).run()
         return sale
 

@@ -18,12 +18,19 @@ def mark_dirty(bindings, flow):
     """Mark ``bindings`` for export in ``flow`` and enqueue one export job per backend.
 
     Does nothing inside an import (context ``retail_no_export``), so that what a channel sent
-    is not echoed back to it.
+    is not echoed back to it, nor for backends whose channel does not export ``flow``
+    (:meth:`retail.backend._export_flows`): their bindings stay clean for the flows they do
+    export.
     """
     if not bindings or bindings.env.context.get("retail_no_export"):
         return
-    bindings.sudo().write({"export_pending": True})
-    for backend in bindings.sudo().mapped("backend_id").filtered("active"):
+    bindings = bindings.sudo()
+    for backend in bindings.mapped("backend_id").filtered("active"):
+        if flow not in backend._export_flows():
+            continue  # this channel takes no such export (e.g. stock levels to a CRM)
+        bindings.filtered(lambda binding, backend=backend: binding.backend_id == backend).write(
+            {"export_pending": True}
+        )
         backend._schedule_export(flow)
 
 

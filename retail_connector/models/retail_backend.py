@@ -107,6 +107,11 @@ class RetailBackend(models.Model):
         default=0.01,
         help="Largest difference accepted between the channel's total and Odoo's total.",
     )
+    generic_export_flows = fields.Char(
+        help="Generic backend only: the outbound flows (comma-separated, e.g. 'stock') whose "
+        "changes are marked and queued for an exporter an integrator adds. Channel backends "
+        "declare their own flows.",
+    )
     event_ids = fields.One2many("retail.event", "backend_id")
     checkpoint_ids = fields.One2many("retail.checkpoint", "backend_id")
     mapping_ids = fields.One2many("retail.value.mapping", "backend_id")
@@ -174,6 +179,14 @@ class RetailBackend(models.Model):
         if self.backend_type == "generic" and topic in GENERIC_TOPICS:
             return functools.partial(self._import_canonical_event, topic)
         return None
+
+    def _export_flows(self):
+        """Return the names of the flows this backend exports (channel addons extend it)."""
+        if self.backend_type == "generic" and self.generic_export_flows:
+            return frozenset(
+                name.strip() for name in self.generic_export_flows.split(",") if name.strip()
+            )
+        return frozenset()
 
     def _get_exporter(self, flow):
         """Return the exporter instance of ``flow`` for this backend (see engine.outbound)."""

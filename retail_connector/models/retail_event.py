@@ -1,5 +1,6 @@
 import json
 import logging
+import uuid
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -205,7 +206,7 @@ class RetailEvent(models.Model):
     @api.model
     def _record_outbound_failure(self, backend, flow, error):
         """Put a failed export in the exception queue (one open row per backend and flow)."""
-        key = f"export:{flow}:{fields.Datetime.now().isoformat()}"
+        key = f"export:{flow}:{uuid.uuid4()}"
         event = self.sudo().create(
             {
                 "backend_id": backend.id,

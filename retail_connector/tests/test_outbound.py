@@ -33,6 +33,7 @@ class TestOutbound(RetailCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.backend.generic_export_flows = "stock"
         Binding = cls.env["retail.product.binding"]
         cls.bindings = Binding
         for index in range(5):
@@ -84,6 +85,7 @@ class TestStockChanges(RetailCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.backend.generic_export_flows = "stock"
         cls.stock = cls.env.ref("stock.stock_location_stock")
         cls.product = cls.env["product.product"].create({"name": "Boot", "is_storable": True})
         cls.binding = cls.env["retail.product.binding"].create(
@@ -106,6 +108,14 @@ class TestStockChanges(RetailCase):
         self.assertEqual(
             available_quantities(self.env, self.product, self.stock), {self.product.id: 7.0}
         )
+
+    def test_backends_that_take_no_stock_are_not_marked(self):
+        self.backend.generic_export_flows = "products"
+        with trap_jobs() as trap:
+            self.env["stock.quant"]._update_available_quantity(self.product, self.stock, 2)
+            self.env.cr.precommit.run()
+            trap.assert_jobs_count(0)
+        self.assertFalse(self.binding.export_pending)
 
     def test_changes_made_by_an_import_are_not_echoed(self):
         Quant = self.env["stock.quant"].with_context(retail_no_export=True)

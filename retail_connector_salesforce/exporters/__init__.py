@@ -1,3 +1,3 @@
 from .account import AccountExporter
 from .order_status import OrderStatusExporter
-from .product import NoStockExporter, ProductExporter
+from .product import ProductExporter

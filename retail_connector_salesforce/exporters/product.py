@@ -96,13 +96,3 @@ class ProductExporter(SalesforceExporter):
                 failures.update(self.collection_failures([item for item, _v in batch], results))
         return failures
 
-
-class NoStockExporter(SalesforceExporter):
-    """Salesforce receives no stock levels: clear the flag the stock flow set."""
-
-    binding_model = "retail.product.binding"
-
-    def run(self):
-        bindings = self.dirty_bindings()
-        bindings.write({"export_pending": False})
-        return f"Salesforce takes no stock levels: {len(bindings)} binding(s) cleared"

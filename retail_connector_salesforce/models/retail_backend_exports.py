@@ -4,8 +4,8 @@ from odoo.addons.retail_connector.engine.outbound import mark_dirty
 
 from ..const import DEFAULT_EXTERNAL_ID_FIELD
 
-# Flows with an exporter ("stock" only clears what the core stock trigger marks).
-EXPORT_FLOWS = ("accounts", "products", "order_status", "stock")
+# Flows with an exporter (Salesforce takes no stock levels).
+EXPORT_FLOWS = ("accounts", "products", "order_status")
 
 
 class RetailBackend(models.Model):
@@ -54,6 +54,11 @@ class RetailBackend(models.Model):
         Partner = self.env["res.partner"]
         return [name.strip() for name in names if name.strip() in Partner._fields]
 
+    def _export_flows(self):
+        if self.backend_type == "salesforce":
+            return super()._export_flows() | frozenset(EXPORT_FLOWS)
+        return super()._export_flows()
+
     def _get_exporter(self, flow):
         self.ensure_one()
         if self.backend_type != "salesforce" or flow not in EXPORT_FLOWS:
@@ -64,7 +69,6 @@ class RetailBackend(models.Model):
             "accounts": exporters.AccountExporter,
             "products": exporters.ProductExporter,
             "order_status": exporters.OrderStatusExporter,
-            "stock": exporters.NoStockExporter,
         }[flow](self, flow)
 
     def _sf_retry_export_event(self, event):

@@ -19,6 +19,11 @@ class RetailBackend(models.Model):
 
     _inherit = "retail.backend"
 
+    def _export_flows(self):
+        if self.backend_type == "shopify":
+            return super()._export_flows() | frozenset(EXPORTERS)
+        return super()._export_flows()
+
     def _get_exporter(self, flow):
         if self.backend_type != "shopify" or flow not in EXPORTERS:
             return super()._get_exporter(flow)
