@@ -27,6 +27,9 @@
         "views/odoo_record_views.xml",
         "views/retail_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["retail_connector/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": True,
 }

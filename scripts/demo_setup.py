@@ -63,6 +63,11 @@ def configure(odoo, shopify, salesforce, catalogue):
     return shopify_id, salesforce_id
 
 
+def variant_name(product, variant):
+    options = " ".join(variant.get("options", {}).values())
+    return f"{product['title']} {options}".strip()
+
+
 def create_products(odoo, catalogue):
     ids = []
     for product in catalogue["products"]:
@@ -72,7 +77,7 @@ def create_products(odoo, catalogue):
                     "product.product",
                     "create",
                     {
-                        "name": f"{product['title']} {' '.join(variant.get('options', {}).values())}".strip(),
+                        "name": variant_name(product, variant),
                         "default_code": variant["sku"],
                         "barcode": variant.get("barcode") or False,
                         "list_price": float(variant["price"]),

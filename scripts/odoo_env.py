@@ -183,6 +183,28 @@ def ensure_requirements():
         )
 
 
+def ensure_chromium():
+    """Odoo's browser tours drive Chromium: install Debian's package when it is missing.
+
+    Odoo skips a tour when it finds no browser, and a skipped suite is not a pass, so a
+    machine where it cannot be installed fails here with a clear message.
+    """
+    import shutil
+
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    if any(shutil.which(name) for name in names):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit("ERROR: the browser tours need Chromium: install it (Debian: apt-get install "
+                 "chromium) and run make test again.")
+    print("Installing Chromium for the browser tours (Debian package, once)...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+    result = subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env)
+    if result.returncode != 0 or not any(shutil.which(name) for name in names):
+        sys.exit("ERROR: could not install Chromium for the browser tours.")
+
+
 def base_template():
     """Return a template database with Odoo's modules the addons stand on, building it once.
 

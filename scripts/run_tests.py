@@ -131,6 +131,7 @@ def main():
     odoo_env.check_odoo()
     odoo_env.ensure_requirements()
     odoo_env.ensure_postgres()
+    odoo_env.ensure_chromium()
     odoo_passed, odoo_failed = run_odoo_tests(options.test_tags)
     py_passed, py_failed = (0, 0) if options.no_pytest else run_pytest()
     passed, failed = odoo_passed + py_passed, odoo_failed + py_failed

@@ -230,6 +230,8 @@ class RetailBackend(models.Model):
             "retail_connector.action_retail_exception_queue"
         )
         action["domain"] = [("backend_id", "=", self.id), ("state", "=", "failed")]
+        # One backend's exceptions: a flat list (the menu groups by backend, topic, kind).
+        action["context"] = {}
         return action
 
     def _binding_external_url(self, binding):

@@ -12,4 +12,5 @@ from . import (
     test_reconciliation,
     test_refund_import,
     test_security,
+    test_tours,
 )
