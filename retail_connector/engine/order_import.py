@@ -70,6 +70,7 @@ class OrderImporter:
             "client_order_ref": order.name,
             "origin": order.name,
             "note": order.note or False,
+            "tag_ids": [(4, self.channel_tag().id)],
             "order_line": [(0, 0, vals) for vals in self.line_values(order)],
         }
         pricelist = self.pricelist(currency)
@@ -140,6 +141,13 @@ class OrderImporter:
             email=address.email or False,
         )
         return self.env["res.partner"].sudo().create(values)
+
+    def channel_tag(self):
+        """The sales tag named after the backend, so orders are filterable by channel."""
+        Tag = self.env["crm.tag"].sudo()
+        return Tag.search([("name", "=", self.backend.name)], limit=1) or Tag.create(
+            {"name": self.backend.name}
+        )
 
     def currency(self, code):
         currency = (

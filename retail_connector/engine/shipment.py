@@ -10,6 +10,7 @@ from ..canonical import Shipment, ShipmentLine, to_dict
 from .intake import store_event
 
 SHIPMENT_TOPIC = "shipment"
+TRACKING_TOPIC = "shipment/tracking"
 
 
 def shipment_from_picking(picking):
@@ -56,4 +57,34 @@ def queue_shipments(pickings):
         )
         event.sudo().with_context(retail_event_internal=True).write(
             {"res_model": "stock.picking", "res_id": picking.id}
+        )
+
+
+def queue_tracking_updates(pickings):
+    """A tracking number set or corrected after shipping: one outbound event per change."""
+    for picking in pickings:
+        backend = picking.sale_id.sudo().retail_backend_id
+        binding = picking.sudo().retail_binding_ids.filtered(
+            lambda b, backend=backend: b.backend_id == backend
+        )[:1]
+        if (
+            picking.state != "done"
+            or not binding
+            or not backend.active
+            or backend._get_event_handler(TRACKING_TOPIC) is None
+        ):
+            continue
+        shipment = Shipment(
+            order_external_id=binding.external_id,
+            carrier=picking.retail_carrier_name or "",
+            tracking_numbers=[picking.retail_tracking_ref] if picking.retail_tracking_ref else [],
+        )
+        store_event(
+            backend,
+            TRACKING_TOPIC,
+            to_dict(shipment),
+            f"tracking:picking:{picking.id}:{picking.retail_carrier_name}:"
+            f"{picking.retail_tracking_ref}",
+            external_id=binding.external_id,
+            direction="out",
         )

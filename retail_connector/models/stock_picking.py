@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from ..engine.shipment import queue_shipments
+from ..engine.shipment import queue_shipments, queue_tracking_updates
 
 
 class StockPicking(models.Model):
@@ -28,4 +28,10 @@ class StockPicking(models.Model):
     def _action_done(self):
         result = super()._action_done()
         queue_shipments(self.filtered("retail_backend_id"))
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"retail_tracking_ref", "retail_carrier_name"} & set(vals):
+            queue_tracking_updates(self.filtered(lambda p: p.state == "done"))
         return result

@@ -128,6 +128,7 @@ class TestOrderImport(OrderCase):
         self.assertEqual(sale.state, "sale")
         self.assertEqual(sale.retail_external_name, "#1001")
         self.assertEqual(sale.retail_backend_id, self.backend)
+        self.assertEqual(sale.tag_ids.mapped("name"), [self.backend.name])
         self.assertAlmostEqual(sale.amount_total, 53.0)  # 2 x 20 + 20% VAT + 5 shipping
         invoice = sale.invoice_ids
         self.assertEqual(invoice.state, "posted")

@@ -28,3 +28,14 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   }
 }
 """
+
+FULFILLMENT_TRACKING_UPDATE = """
+mutation FulfillmentTrackingInfoUpdate($fulfillmentId: ID!,
+                                       $trackingInfoInput: FulfillmentTrackingInput!) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId,
+                                trackingInfoInput: $trackingInfoInput) {
+    fulfillment { id }
+    userErrors { field message }
+  }
+}
+"""

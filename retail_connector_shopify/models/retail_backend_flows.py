@@ -55,6 +55,8 @@ class RetailBackend(models.Model):
             return functools.partial(self._shopify_import_event, topic)
         if topic == "shipment":
             return self._shopify_send_shipment
+        if topic == "shipment/tracking":
+            return self._shopify_update_tracking
         if topic == "app/uninstalled":
             return self._shopify_app_uninstalled
         return super()._get_event_handler(topic)
@@ -184,6 +186,21 @@ class RetailBackend(models.Model):
         if picking and fulfillment_id:
             self.env["retail.picking.binding"].sudo()._bind(self, fulfillment_id, picking)
         return picking or f"fulfillment {fulfillment_id}"
+
+    def _shopify_update_tracking(self, event):
+        """A tracking number added or corrected after shipping updates the fulfilment."""
+        shipment = from_dict(Shipment, event._payload_json())
+        ShopifyAdapter(self).mutate(
+            fulfillment_documents.FULFILLMENT_TRACKING_UPDATE,
+            {
+                "fulfillmentId": f"gid://shopify/Fulfillment/{shipment.order_external_id}",
+                "trackingInfoInput": {
+                    "company": shipment.carrier or None,
+                    "numbers": shipment.tracking_numbers,
+                },
+            },
+        )
+        return _("tracking of fulfillment %s updated", shipment.order_external_id)
 
     @staticmethod
     def _shopify_allocate(shipment, order):

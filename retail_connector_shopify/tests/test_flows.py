@@ -190,6 +190,17 @@ class TestShopifyFlows(ShopifyCase):
         self.assertEqual(rest["fulfillments"][0]["tracking_number"], "1Z-TRACK")
         self.assertEqual(delivery.retail_binding_ids.backend_id, self.backend)
 
+        # A tracking number corrected after shipping updates the fulfilment.
+        with trap_jobs() as trap:
+            delivery.retail_tracking_ref = "1Z-FIXED"
+            trap.perform_enqueued_jobs()
+        update = self.env["retail.event"].search(
+            [("backend_id", "=", self.backend.id), ("topic", "=", "shipment/tracking")]
+        )
+        self.assertEqual(update.state, "done", update.error_message)
+        rest = self.control.rest("orders", order["id"])
+        self.assertEqual(rest["fulfillments"][0]["tracking_number"], "1Z-FIXED")
+
     def test_refund_with_restock_becomes_a_credit_note(self):
         order = self.place()
         with trap_jobs() as trap:

@@ -79,6 +79,26 @@ def fulfillment_create(_root, info, fulfillment, message=None):
     return {"fulfillment": record, "userErrors": []}
 
 
+def fulfillment_tracking_info_update(_root, info, fulfillmentId, trackingInfoInput,
+                                     notifyCustomer=None):
+    """Replace a fulfillment's tracking (a number added or corrected after shipping)."""
+    store = info.context["store"]
+    with store.lock:
+        record = store.fulfillments.get(parse_gid(fulfillmentId, "Fulfillment") or 0)
+        if record is None:
+            return {"fulfillment": None,
+                    "userErrors": [user_error(["fulfillmentId"], "Fulfillment does not exist")]}
+        numbers = trackingInfoInput.get("numbers") or [trackingInfoInput.get("number")]
+        urls = trackingInfoInput.get("urls") or [trackingInfoInput.get("url")]
+        record["tracking"] = [
+            {"company": trackingInfoInput.get("company"), "number": number,
+             "url": urls[index] if index < len(urls) else None}
+            for index, number in enumerate(numbers) if number
+        ]
+        store.touch(record)
+    return {"fulfillment": record, "userErrors": []}
+
+
 def refund_create(_root, info, input):
     store = info.context["store"]
     order_id = parse_gid(input["orderId"], "Order")
@@ -162,6 +182,7 @@ def staged_uploads_create(_root, info, input):
 MUTATIONS = {
     "orderMarkAsPaid": order_mark_as_paid, "orderCancel": order_cancel,
     "fulfillmentCreate": fulfillment_create, "refundCreate": refund_create,
+    "fulfillmentTrackingInfoUpdate": fulfillment_tracking_info_update,
     "webhookSubscriptionCreate": webhook_subscription_create,
     "webhookSubscriptionDelete": webhook_subscription_delete,
     "stagedUploadsCreate": staged_uploads_create,
