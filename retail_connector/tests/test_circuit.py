@@ -145,3 +145,20 @@ class TestDashboard(RetailCase):
         self.assertEqual(backend.dashboard_retried_today, 2)
         self.assertGreaterEqual(backend.dashboard_sync_lag, 59)
         self.assertTrue(backend.dashboard_needs_person, "a failed event needs a person")
+
+
+@tagged("post_install", "-at_install")
+class TestSetupChecklist(RetailCase):
+    def test_checklist_says_what_is_missing(self):
+        backend = self.backend
+        self.assertFalse(backend.setup_complete)
+        self.assertIn("Set the default warehouse", backend.setup_checklist)
+        backend.warehouse_id = self.env["stock.warehouse"].search([], limit=1)
+        self.env["retail.value.mapping"]._ensure_draft(backend, "tax", "VAT 7%")
+        backend.invalidate_recordset()
+        self.assertFalse(backend.setup_complete)
+        self.assertIn("Complete the draft rows", backend.setup_checklist)
+        self.assertNotIn("Set the default warehouse", backend.setup_checklist)
+        backend.mapping_ids.tax_id = self.env["account.tax"].create({"name": "T7", "amount": 7})
+        backend.invalidate_recordset()
+        self.assertTrue(backend.setup_complete)

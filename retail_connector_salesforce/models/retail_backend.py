@@ -238,3 +238,21 @@ class RetailBackend(models.Model):
                 description=f"{backend.name}: catch-up import",
             )._run_catch_up()
         return True
+
+    def _setup_steps(self):
+        steps = super()._setup_steps()
+        if self.backend_type != "salesforce":
+            return steps
+        return [
+            (_("Credentials"), bool(self.sf_username or self.sudo().sf_consumer_key),
+             _("Choose the authentication method and fill its credentials in the Salesforce "
+               "tab.")),
+            (_("Test Connection"), bool(self.sf_organization_id),
+             _("Click Test Connection: it records the organization id that Outbound Messages "
+               "must carry.")),
+            *steps[:1],
+            (_("Outbound Messages"), bool(self.sf_last_sync_at),
+             _("In Salesforce Setup, create Outbound Messages on Account (and Order) pointing "
+               "at the Outbound Message URL of the Salesforce tab, then Poll Now for the "
+               "first import.")),
+        ]

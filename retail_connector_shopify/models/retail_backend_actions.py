@@ -153,3 +153,29 @@ def _rest_topic(graphql_topic):
         if enum == graphql_topic:
             return topic
     return graphql_topic.lower().replace("_", "/", 1)
+
+    def _setup_steps(self):
+        steps = super()._setup_steps()
+        if self.backend_type != "shopify":
+            return steps
+        mappings = self.mapping_ids
+        return [
+            (_("Credentials"), bool(self.shopify_shop_domain) and self._shopify_has_credentials(),
+             _("Fill the shop domain and the access token (or client id and secret) in the "
+               "Shopify tab.")),
+            (_("Test Connection"), bool(self.shopify_checked_at),
+             _("Click Test Connection.")),
+            (_("Locations imported and mapped"),
+             bool(mappings.filtered(lambda m: m.kind == "location"))
+             and all(mappings.filtered(lambda m: m.kind == "location").mapped("is_complete")),
+             _("Click Import Locations, then map each location to a stock location.")),
+            *steps,
+            (_("Webhooks registered"), bool(self.shopify_webhook_report),
+             _("Click Register Webhooks (this Odoo must be reachable at the public URL).")),
+        ]
+
+    def _shopify_has_credentials(self):
+        backend = self.sudo()
+        if backend.shopify_auth_method == "client_credentials":
+            return bool(backend.shopify_client_id and backend.shopify_client_secret)
+        return bool(backend.shopify_access_token)
