@@ -45,6 +45,8 @@ class Customer:
     updated_at: str = ""
     default_address: Address | None = None
     tags: list[str] = field(default_factory=list)
+    # The channel id of the company this person belongs to (a CRM contact's account).
+    parent_external_id: str = ""
 
 
 @dataclass

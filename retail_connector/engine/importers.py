@@ -8,7 +8,7 @@ a failure leaves nothing half-created.
 
 from odoo import _
 
-from ..errors import DataError
+from ..errors import DataError, TransientError
 from .locks import lock_external_record
 
 
@@ -37,14 +37,36 @@ class PartnerImporter:
         if binding and binding._is_outdated(customer.updated_at):
             return binding.odoo_id
         values = self.partner_values(customer)
+        parent = self.parent_partner(customer)
         partner = binding.odoo_id or self.match_partner(customer)
         if partner:
             Rules = self.env["retail.ownership.rule"]
-            partner.write(Rules._filter_values(self.backend, self.ownership_object, values))
+            update = Rules._filter_values(self.backend, self.ownership_object, values)
+            if parent and not partner.parent_id:
+                update["parent_id"] = parent.id
+            partner.write(update)
         else:
+            if parent:
+                values["parent_id"] = parent.id
             partner = self.env["res.partner"].sudo().create(values)
         Binding._bind(self.backend, customer.external_id, partner, customer.updated_at)
         return partner
+
+    def parent_partner(self, customer):
+        """The company partner of a person that belongs to one in the channel."""
+        if not customer.parent_external_id:
+            return self.env["res.partner"]
+        binding = self.env[self.binding_model].sudo()._find(
+            self.backend, customer.parent_external_id
+        )
+        if not binding:
+            # The company's own event may still be queued (webhooks and polls interleave).
+            raise TransientError(
+                _("Company %(parent)s of contact %(contact)s is not imported yet; retried "
+                  "shortly.", parent=customer.parent_external_id, contact=customer.external_id),
+                retry_after=30,
+            )
+        return binding.odoo_id
 
     def match_partner(self, customer):
         """Find an existing partner by normalized e-mail in the backend's company."""

@@ -84,4 +84,5 @@ class SalesforceAccountMapper:
             is_company=False,
             updated_at=cls.updated_at(record),
             default_address=cls.address(record, "Mailing"),
+            parent_external_id=_text(record, "AccountId"),
         )

@@ -150,6 +150,22 @@ class TestAccountFlow(SalesforceSandboxMixin, TransactionCase):
         self.assertEqual((partner.name, partner.email, partner.is_company),
                          ("Ada Lovelace", "ada@acme.example", False))
 
+    def test_contacts_belong_to_their_account(self):
+        refs = self.control.seed({
+            "Account": [{"_ref": "acme", "Name": "Acme Corp", "BillingCountry": "US"}],
+            "Contact": [{"FirstName": "Wile", "LastName": "Coyote", "Email": "wile@acme.example",
+                         "AccountId": "@acme"}],
+        })
+        self.assertTrue(refs)
+        self.backend.sf_import_contacts = True
+        self.assertEqual(self.catch_up(), "polled 1 accounts, 1 contacts")
+        partners = self.bindings().mapped("odoo_id")
+        company = partners.filtered("is_company")
+        person = partners - company
+        self.assertEqual(company.name, "Acme Corp")
+        self.assertEqual(person.parent_id, company)
+        self.assertIn(person, company.child_ids)
+
     def test_scheduled_catch_up_waits_for_the_polling_interval(self):
         self.backend.sf_poll_interval = 30
         self.control.create_record("Account", {"Name": "First"})
