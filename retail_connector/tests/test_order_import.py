@@ -264,3 +264,13 @@ class TestOrderImport(OrderCase):
         )
         events = self.env["retail.event"].search([("topic", "=", "shipment")])
         self.assertFalse(events, "the generic backend sends no shipment")
+
+    def test_a_record_lists_the_events_that_touched_it(self):
+        payload = json.dumps(to_dict(self.make_order()))
+        with trap_jobs() as trap:
+            event, _created = self.store(payload, key="linked", topic="order")
+            trap.perform_enqueued_jobs()
+        sale = self.env["sale.order"].browse(event.res_id)
+        self.assertEqual(sale.retail_event_count, 1)
+        action = sale.action_open_retail_events()
+        self.assertEqual(self.env["retail.event"].search(action["domain"]), event)

@@ -25,7 +25,7 @@ registry.category("web_tour.tours").add("retail_connector_ignore_failed_event", 
     ],
 });
 
-// The dashboard shows each backend and turns red when something needs a person.
+// From the dashboard to the backend's exception queue, then retry the failed event.
 registry.category("web_tour.tours").add("retail_connector_dashboard", {
     steps: () => [
         {
@@ -38,8 +38,18 @@ registry.category("web_tour.tours").add("retail_connector_dashboard", {
             run: "click",
         },
         {
-            content: "The exception queue lists the failed event",
-            trigger: ".o_list_view .o_data_row:contains('TOUR-1')",
+            content: "The exception queue lists the failed event: open it",
+            trigger: ".o_list_view .o_data_row:contains('TOUR-1') td.o_data_cell",
+            run: "click",
+        },
+        {
+            content: "Retry it",
+            trigger: ".o_form_view button[name='action_retry']",
+            run: "click",
+        },
+        {
+            content: "The event is queued again",
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Queued')",
         },
     ],
 });
