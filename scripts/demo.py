@@ -12,6 +12,7 @@ RC_DEMO_MAX_ORDERS (0 = no limit), RC_DEMO_SECONDS (0 = run until Ctrl-C).
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -120,6 +121,8 @@ def main():
     from tests.sandbox.salesforce import SalesforceSandbox
     from tests.sandbox.shopify import ShopifySandbox
 
+    # SIGTERM (a parent stopping the demo) unwinds like Ctrl-C, so Odoo is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
     odoo_env.check_odoo()
     odoo_env.ensure_requirements()
     odoo_env.ensure_postgres()

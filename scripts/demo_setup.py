@@ -151,6 +151,9 @@ def configure_shopify(odoo, shopify, stock):
 def configure_salesforce(odoo, salesforce):
     username, password, token = DEMO_SF_USER
     salesforce.control.add_user(username, password, token)
+    # The custom fields an administrator adds to Order for the status written by Odoo.
+    for field in ("Odoo_Status__c", "Odoo_Tracking__c"):
+        salesforce.control.add_field("Order", field)
     backend = odoo.call(
         "retail.backend",
         "create",

@@ -26,8 +26,8 @@ class RetailBackend(models.Model):
                 _("Set the default warehouse (and pricelist, sales team) above."),
             ),
             (
-                _("Mappings complete"),
-                bool(mappings) and all(mappings.mapped("is_complete")),
+                _("No mapping left to complete"),
+                all(mappings.mapped("is_complete")),
                 _(
                     "Complete the draft rows of the Mappings tab (locations, taxes, gateways, "
                     "shipping methods)."
@@ -45,9 +45,9 @@ class RetailBackend(models.Model):
             steps = backend._setup_steps()
             rows = Markup("").join(
                 Markup("<li>{icon} <b>{label}</b>{hint}</li>").format(
-                    icon=Markup('<i class="fa fa-check text-success"/>')
+                    icon=Markup('<i class="fa fa-check text-success"></i>')
                     if done
-                    else Markup('<i class="fa fa-circle-o text-warning"/>'),
+                    else Markup('<i class="fa fa-circle-o text-warning"></i>'),
                     label=label,
                     hint=Markup("") if done else Markup(": ") + escape(hint),
                 )

@@ -147,13 +147,6 @@ class RetailBackend(models.Model):
         return "\n".join(lines)
 
 
-def _rest_topic(graphql_topic):
-    """``ORDERS_CREATE`` → ``orders/create`` (from the table, else by convention)."""
-    for topic, enum in const.WEBHOOK_TOPICS.items():
-        if enum == graphql_topic:
-            return topic
-    return graphql_topic.lower().replace("_", "/", 1)
-
     def _setup_steps(self):
         steps = super()._setup_steps()
         if self.backend_type != "shopify":
@@ -179,3 +172,11 @@ def _rest_topic(graphql_topic):
         if backend.shopify_auth_method == "client_credentials":
             return bool(backend.shopify_client_id and backend.shopify_client_secret)
         return bool(backend.shopify_access_token)
+
+
+def _rest_topic(graphql_topic):
+    """``ORDERS_CREATE`` → ``orders/create`` (from the table, else by convention)."""
+    for topic, enum in const.WEBHOOK_TOPICS.items():
+        if enum == graphql_topic:
+            return topic
+    return graphql_topic.lower().replace("_", "/", 1)

@@ -303,3 +303,12 @@ class TestShopifyFlows(ShopifyCase):
             ("invoice_missing", paid["name"]),
             {(line.kind, line.reference) for line in again.line_ids},
         )
+
+    def test_setup_checklist_follows_the_onboarding(self):
+        backend = self.create_backend(name="Fresh shop")
+        self.assertFalse(backend.setup_complete)
+        self.assertIn("Click Test Connection", backend.setup_checklist)
+        backend.action_shopify_test_connection()
+        backend.invalidate_recordset()
+        self.assertNotIn("Click Test Connection", backend.setup_checklist)
+        self.assertIn("Click Import Locations", backend.setup_checklist)
