@@ -38,13 +38,18 @@ class TransientError(RetailError):
 
     :param retry_after: seconds the server asked us to wait (``Retry-After``), or ``None`` to
         use the backoff schedule.
+    :param circuit: whether the failure says the channel is unwell and counts towards its
+        circuit breaker. Contention on one record (an import lock held by another worker, a
+        database conflict, a record locked in the remote system, an order whose own event is
+        still queued) is retried but says nothing about the channel: ``circuit=False``.
     """
 
     kind = "transient"
 
-    def __init__(self, message, retry_after=None, **details):
+    def __init__(self, message, retry_after=None, circuit=True, **details):
         super().__init__(message, **details)
         self.retry_after = retry_after
+        self.circuit = circuit
 
 
 class DataError(RetailError):

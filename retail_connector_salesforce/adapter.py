@@ -76,17 +76,24 @@ class SalesforceAdapter:
         kwargs = {"session": self.http, "domain": s["domain"], "sf_version": s["version"]}
         method = s["auth_method"]
         if method == "jwt":
-            kwargs.update(username=s["username"], consumer_key=s["consumer_key"],
-                          privatekey=s["private_key"])
+            kwargs.update(
+                username=s["username"], consumer_key=s["consumer_key"], privatekey=s["private_key"]
+            )
         elif method == "client_credentials":
             kwargs.update(consumer_key=s["consumer_key"], consumer_secret=s["consumer_secret"])
         elif s["consumer_key"] and s["consumer_secret"]:  # OAuth username-password grant
-            kwargs.update(username=s["username"],
-                          password=(s["password"] or "") + (s["security_token"] or ""),
-                          consumer_key=s["consumer_key"], consumer_secret=s["consumer_secret"])
+            kwargs.update(
+                username=s["username"],
+                password=(s["password"] or "") + (s["security_token"] or ""),
+                consumer_key=s["consumer_key"],
+                consumer_secret=s["consumer_secret"],
+            )
         else:  # SOAP login
-            kwargs.update(username=s["username"], password=s["password"] or "",
-                          security_token=s["security_token"] or "")
+            kwargs.update(
+                username=s["username"],
+                password=s["password"] or "",
+                security_token=s["security_token"] or "",
+            )
         return kwargs
 
     def login(self, force=False, stale=None):
@@ -124,8 +131,11 @@ class SalesforceAdapter:
                         f"Salesforce login failed with HTTP {self.last_status}", retry_after=30
                     ) from error
                 raise AuthError(f"Salesforce login failed: {error}") from error
-            _SESSIONS[key] = {"fingerprint": fingerprint, "session_id": session_id,
-                              "instance": instance}
+            _SESSIONS[key] = {
+                "fingerprint": fingerprint,
+                "session_id": session_id,
+                "instance": instance,
+            }
             self.transport.add_instance(instance)
             self._client = None
             return session_id, instance
@@ -135,8 +145,12 @@ class SalesforceAdapter:
         """A simple-salesforce client on the cached token (direct mode: we refresh it)."""
         if self._client is None:
             session_id, instance = self.login()
-            self._client = Salesforce(session_id=session_id, instance=instance,
-                                      version=self.settings["version"], session=self.http)
+            self._client = Salesforce(
+                session_id=session_id,
+                instance=instance,
+                version=self.settings["version"],
+                session=self.http,
+            )
         return self._client
 
     def _on_response(self, response, *_args, **_kwargs):
@@ -153,8 +167,10 @@ class SalesforceAdapter:
                 result = work(self.client)
             except SalesforceError as error:
                 if attempt == 1 and self._is_expired_session(error):
-                    _logger.info("Salesforce session of backend %s expired: logging in again",
-                                 self.backend.id)
+                    _logger.info(
+                        "Salesforce session of backend %s expired: logging in again",
+                        self.backend.id,
+                    )
                     self.login(stale=self._client.session_id)
                     self._client = None
                     continue
@@ -173,8 +189,11 @@ class SalesforceAdapter:
         if isinstance(error, SalesforceAuthenticationFailed) or error.status != 401:
             return False
         content = error.content if isinstance(error.content, list) else []
-        return any(item.get("errorCode") == "INVALID_SESSION_ID" for item in content
-                   if isinstance(item, dict))
+        return any(
+            item.get("errorCode") == "INVALID_SESSION_ID"
+            for item in content
+            if isinstance(item, dict)
+        )
 
     def _store_usage(self):
         if self.api_usage:
@@ -183,12 +202,14 @@ class SalesforceAdapter:
     # ------------------------------------------------------------------ reads
     def query(self, soql, include_deleted=False):
         """Return the first page ``{"totalSize", "done", "nextRecordsUrl"?, "records"}``."""
-        return self._call(lambda sf: sf.query(soql, include_deleted=include_deleted),
-                          f"query {soql[:80]}")
+        return self._call(
+            lambda sf: sf.query(soql, include_deleted=include_deleted), f"query {soql[:80]}"
+        )
 
     def query_more(self, next_records_url):
-        return self._call(lambda sf: sf.query_more(next_records_url, identifier_is_url=True),
-                          "queryMore")
+        return self._call(
+            lambda sf: sf.query_more(next_records_url, identifier_is_url=True), "queryMore"
+        )
 
     def iter_query(self, soql, include_deleted=False):
         """Yield every record of ``soql`` (``attributes`` removed), following queryMore."""
@@ -206,41 +227,51 @@ class SalesforceAdapter:
     def get(self, object_name, record_id, fields=None):
         """Return the record ``record_id`` (only ``fields`` when given)."""
         params = {"fields": ",".join(fields)} if fields else None
-        return strip_attributes(self._call(
-            lambda sf: getattr(sf, object_name).get(record_id, params=params),
-            f"read {object_name} {record_id}"))
+        return strip_attributes(
+            self._call(
+                lambda sf: getattr(sf, object_name).get(record_id, params=params),
+                f"read {object_name} {record_id}",
+            )
+        )
 
     def get_by_external_id(self, object_name, field, value):
-        return strip_attributes(self._call(
-            lambda sf: getattr(sf, object_name).get_by_custom_id(field, value),
-            f"read {object_name} {field}={value}"))
+        return strip_attributes(
+            self._call(
+                lambda sf: getattr(sf, object_name).get_by_custom_id(field, value),
+                f"read {object_name} {field}={value}",
+            )
+        )
 
     def limits(self):
         """Return the org's ``/limits`` (``DailyApiRequests`` ``Max``/``Remaining``...)."""
         return self._call(lambda sf: sf.limits(), "limits")
 
     def describe(self, object_name):
-        return self._call(lambda sf: getattr(sf, object_name).describe(),
-                          f"describe {object_name}")
+        return self._call(lambda sf: getattr(sf, object_name).describe(), f"describe {object_name}")
 
     # ------------------------------------------------------------------ writes
     def create(self, object_name, values):
         """Create a record; return its Id."""
-        result = self._call(lambda sf: getattr(sf, object_name).create(values),
-                            f"create {object_name}")
+        result = self._call(
+            lambda sf: getattr(sf, object_name).create(values), f"create {object_name}"
+        )
         return result["id"]
 
     def upsert(self, object_name, field, value, values):
         """Upsert by external id ``field``=``value``; return ``"created"`` or ``"updated"``."""
         path = format_external_id(field, str(value))
-        status = self._call(lambda sf: getattr(sf, object_name).upsert(path, values),
-                            f"upsert {object_name} {field}={value}")
+        status = self._call(
+            lambda sf: getattr(sf, object_name).upsert(path, values),
+            f"upsert {object_name} {field}={value}",
+        )
         return "created" if status == 201 else "updated"
 
     def update(self, object_name, record_id, values):
         """Update the record ``record_id`` with ``values``."""
-        self._call(lambda sf: getattr(sf, object_name).update(record_id, values),
-                   f"update {object_name} {record_id}")
+        self._call(
+            lambda sf: getattr(sf, object_name).update(record_id, values),
+            f"update {object_name} {record_id}",
+        )
 
     # ------------------------------------------------------------------ collections
     def _collection(self, method, path, records, all_or_none, description):
@@ -250,20 +281,31 @@ class SalesforceAdapter:
     def collection_create(self, object_name, records, all_or_none=False):
         """Create up to 200 records in one call; return the per-record results."""
         typed = [{"attributes": {"type": object_name}, **record} for record in records]
-        return self._collection("POST", "composite/sobjects", typed, all_or_none,
-                                f"create {len(records)} {object_name}")
+        return self._collection(
+            "POST", "composite/sobjects", typed, all_or_none, f"create {len(records)} {object_name}"
+        )
 
     def collection_update(self, object_name, records, all_or_none=False):
         """Update up to 200 records (each with ``id``/``Id``); return per-record results."""
         typed = [{"attributes": {"type": object_name}, **record} for record in records]
-        return self._collection("PATCH", "composite/sobjects", typed, all_or_none,
-                                f"update {len(records)} {object_name}")
+        return self._collection(
+            "PATCH",
+            "composite/sobjects",
+            typed,
+            all_or_none,
+            f"update {len(records)} {object_name}",
+        )
 
     def collection_upsert(self, object_name, field, records, all_or_none=False):
         """Upsert up to 200 records by external id ``field``; return per-record results."""
         typed = [{"attributes": {"type": object_name}, **record} for record in records]
-        return self._collection("PATCH", f"composite/sobjects/{object_name}/{field}", typed,
-                                all_or_none, f"upsert {len(records)} {object_name}")
+        return self._collection(
+            "PATCH",
+            f"composite/sobjects/{object_name}/{field}",
+            typed,
+            all_or_none,
+            f"upsert {len(records)} {object_name}",
+        )
 
     @staticmethod
     def collection_errors(results):
@@ -278,8 +320,13 @@ class SalesforceAdapter:
             message = f"{code}: {first.get('message', '')}"
             fields = first.get("fields") or []
             if code in const.TRANSIENT_ERROR_CODES:
-                error = TransientError(message, retry_after=const.LOCK_RETRY_SECONDS,
-                                       error_code=code, fields=fields)
+                error = TransientError(
+                    message,
+                    retry_after=const.LOCK_RETRY_SECONDS,
+                    circuit=False,
+                    error_code=code,
+                    fields=fields,
+                )
             else:
                 error = DataError(message, error_code=code, fields=fields)
             failures.append((index, error))
@@ -319,5 +366,4 @@ def strip_attributes(record):
     """Return a record without ``attributes`` (nested parent records too)."""
     if not isinstance(record, dict):
         return record
-    return {key: strip_attributes(value) for key, value in record.items()
-            if key != "attributes"}
+    return {key: strip_attributes(value) for key, value in record.items() if key != "attributes"}

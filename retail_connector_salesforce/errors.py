@@ -31,7 +31,7 @@ def classify_salesforce_error(error, description):
     if fields:
         text += f" (fields: {', '.join(fields)})"
     if code == "UNABLE_TO_LOCK_ROW":
-        return TransientError(text, retry_after=const.LOCK_RETRY_SECONDS, **details)
+        return TransientError(text, retry_after=const.LOCK_RETRY_SECONDS, circuit=False, **details)
     if code in const.AUTH_ERROR_CODES or status in (401, 402, 403, 423):
         return AuthError(text, **details)
     if code in const.TRANSIENT_ERROR_CODES or status == 429 or status >= 500:

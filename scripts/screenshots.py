@@ -124,6 +124,9 @@ def main():
                 path="/",
             )
             OUT.mkdir(parents=True, exist_ok=True)
+            # The first page loads the web client's assets: give it time before shooting.
+            browser.call("Page.navigate", url=ODOO + "/odoo")
+            time.sleep(15)
             for name, path in PAGES.items():
                 browser.shoot(ODOO + path, OUT / name)
                 print(f"saved {OUT / name}", flush=True)

@@ -56,15 +56,20 @@ class PartnerImporter:
         """The company partner of a person that belongs to one in the channel."""
         if not customer.parent_external_id:
             return self.env["res.partner"]
-        binding = self.env[self.binding_model].sudo()._find(
-            self.backend, customer.parent_external_id
+        binding = (
+            self.env[self.binding_model].sudo()._find(self.backend, customer.parent_external_id)
         )
         if not binding:
             # The company's own event may still be queued (webhooks and polls interleave).
             raise TransientError(
-                _("Company %(parent)s of contact %(contact)s is not imported yet; retried "
-                  "shortly.", parent=customer.parent_external_id, contact=customer.external_id),
+                _(
+                    "Company %(parent)s of contact %(contact)s is not imported yet; retried "
+                    "shortly.",
+                    parent=customer.parent_external_id,
+                    contact=customer.external_id,
+                ),
                 retry_after=30,
+                circuit=False,
             )
         return binding.odoo_id
 

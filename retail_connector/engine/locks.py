@@ -22,4 +22,5 @@ def lock_external_record(cr, backend_id, model, external_id):
         raise TransientError(
             f"Another import of {model} {external_id} is running; retried shortly.",
             retry_after=2,
+            circuit=False,
         )

@@ -59,6 +59,7 @@ class RefundImporter:
                     refund.order_external_id,
                 ),
                 retry_after=30,
+                circuit=False,
             )
         return binding.odoo_id
 

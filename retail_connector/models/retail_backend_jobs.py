@@ -42,7 +42,9 @@ class RetailBackend(models.Model):
             failure = error
         except RETRYABLE_DB_ERRORS as error:
             failure = TransientError(
-                f"Concurrent update, retried: {error.pgerror or error}", retry_after=2
+                f"Concurrent update, retried: {error.pgerror or error}",
+                retry_after=2,
+                circuit=False,
             )
         except (UserError, ValidationError) as error:
             failure = DataError(str(error.args[0] if error.args else error))
@@ -52,7 +54,7 @@ class RetailBackend(models.Model):
         else:
             self._circuit_record_success()
             return "done", value
-        if isinstance(failure, TransientError | AuthError):
+        if isinstance(failure, AuthError) or getattr(failure, "circuit", False):
             self._circuit_record_failure(failure)
         return failure.kind, failure
 
