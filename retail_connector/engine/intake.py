@@ -9,11 +9,14 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 
 from psycopg2.errors import UniqueViolation
 
 from odoo import fields
 from odoo.tools import mute_logger
+
+_logger = logging.getLogger(__name__)
 
 
 def hmac_matches(body, signature, secrets, digest=hashlib.sha256, encoding="base64"):
@@ -51,7 +54,12 @@ def store_event(
         recordset when a concurrent transaction is creating it) and ``created=False``,
         and enqueues nothing.
     """
-    Event = backend.env["retail.event"].sudo()
+    # The hot path of every webhook: no chatter message, follower or tracking on creation.
+    Event = (
+        backend.env["retail.event"]
+        .sudo()
+        .with_context(tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True)
+    )
     domain = [("backend_id", "=", backend.id), ("idempotency_key", "=", idempotency_key)]
     existing = Event.search(domain, limit=1)
     if existing:
@@ -82,22 +90,41 @@ def store_event(
 def poll_into_inbox(backend, flow, topic, fetch):
     """Page through a channel since a checkpoint and store each record as an event.
 
-    :param fetch: ``fetch(since) -> iterable of (external_id, updated_at, payload)``; ``since``
-        is the checkpoint minus its overlap window (``None`` on the first run).
+    :param fetch: ``fetch(since) -> iterable of (external_id, updated_at, payload)`` in
+        ascending ``updated_at`` order; ``since`` is the checkpoint minus its overlap window
+        (``None`` on the first run).
     :returns: the number of records seen. The checkpoint advances to the time the run
-        started, inside the same transaction as the events it stored.
+        started, inside the same transaction as the events it stored. When the channel fails
+        in the middle (a 5xx, a throttle), what was read is kept and the checkpoint advances
+        to the last record stored, so that the next run goes on from there instead of
+        starting over (a failure before the first record is raised as usual).
     """
+    from ..errors import TransientError
+
     checkpoint = backend.env["retail.checkpoint"]._for(backend, flow)
     started = fields.Datetime.now()
     count = 0
-    for external_id, updated_at, payload in fetch(checkpoint._window_start()):
-        store_event(
-            backend,
-            topic,
-            payload,
-            f"poll:{flow}:{external_id}@{updated_at}",
-            external_id=external_id,
+    last_seen = None
+    try:
+        for external_id, updated_at, payload in fetch(checkpoint._window_start()):
+            store_event(
+                backend,
+                topic,
+                payload,
+                f"poll:{flow}:{external_id}@{updated_at}",
+                external_id=external_id,
+            )
+            count += 1
+            last_seen = updated_at or last_seen
+    except TransientError as error:
+        if not count:
+            raise
+        from ..canonical import parse_timestamp
+
+        _logger.warning(
+            "%s: %s poll stopped after %s records: %s", backend.name, flow, count, error
         )
-        count += 1
+        checkpoint._advance(parse_timestamp(last_seen), count)
+        return count
     checkpoint._advance(started, count)
     return count

@@ -1,6 +1,11 @@
+from datetime import timedelta
+
 from odoo import _, fields, models
 
 from ..engine import circuit
+
+# How stale ``last_success_at`` may get before a success refreshes it.
+SUCCESS_REFRESH = timedelta(seconds=60)
 
 
 class RetailBackend(models.Model):
@@ -68,13 +73,21 @@ class RetailBackend(models.Model):
             self._notify_circuit_opened()
 
     def _circuit_record_success(self):
+        """Close the circuit after a success; refresh ``last_success_at`` at most once a minute.
+
+        Every job ends here: writing the backend row each time made concurrent jobs conflict
+        on it (and queue_job run them twice), so a healthy backend is left untouched.
+        """
         self.ensure_one()
-        values = {"last_success_at": fields.Datetime.now()}
+        now = fields.Datetime.now()
+        values = {}
         if self.circuit_state != circuit.CLOSED or self.circuit_failure_count:
             values.update(
                 circuit_state=circuit.CLOSED, circuit_failure_count=0, circuit_opened_at=False
             )
-        self.sudo().write(values)
+        if values or not self.last_success_at or now - self.last_success_at > SUCCESS_REFRESH:
+            values["last_success_at"] = now
+            self.sudo().write(values)
 
     def _notify_circuit_opened(self):
         self.ensure_one()

@@ -44,9 +44,9 @@ class RetailEvent(models.Model):
     payload = fields.Text(help="The payload as received; edit it on a failed event, then retry.")
     original_payload = fields.Text(readonly=True, help="The payload before it was edited.")
     headers = fields.Text(readonly=True)
-    state = fields.Selection(
-        EVENT_STATES, required=True, default="received", index=True, tracking=True
-    )
+    # Not tracked: every event changes state two or three times on the hot path; the chatter
+    # is for people's notes and assignment.
+    state = fields.Selection(EVENT_STATES, required=True, default="received", index=True)
     attempts = fields.Integer(readonly=True)
     error_kind = fields.Selection(
         [("data", "Data error"), ("transient", "Transient"), ("auth", "Authentication")],

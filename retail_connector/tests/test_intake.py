@@ -55,3 +55,25 @@ class TestIntake(RetailCase):
         self.assertLess(seen_since[1], checkpoint.last_sync_at)
         events = self.env["retail.event"].search([("backend_id", "=", self.backend.id)])
         self.assertEqual(sorted(events.mapped("external_id")), ["C-1", "C-2"])
+
+    def test_a_poll_interrupted_by_the_channel_keeps_what_it_read(self):
+        from ..errors import TransientError
+
+        def fetch(since):
+            yield "C-1", "2026-01-01T10:00:00Z", {"n": 1}
+            yield "C-2", "2026-01-01T10:05:00Z", {"n": 2}
+            raise TransientError("HTTP 503 from the channel")
+
+        with trap_jobs():
+            self.assertEqual(poll_into_inbox(self.backend, "customers", "customer", fetch), 2)
+        checkpoint = self.env["retail.checkpoint"]._for(self.backend, "customers")
+        self.assertEqual(str(checkpoint.last_sync_at), "2026-01-01 10:05:00")
+        events = self.env["retail.event"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(len(events), 2)
+
+        def failing(since):
+            raise TransientError("HTTP 503 from the channel")
+            yield  # pragma: no cover - a generator that fails at once
+
+        with self.assertRaises(TransientError):
+            poll_into_inbox(self.backend, "customers", "customer", failing)

@@ -125,7 +125,10 @@ class RetailBackend(models.Model):
         yield from connection.get("nodes") or []
         if (connection.get("pageInfo") or {}).get("hasNextPage"):
             rest = adapter.paginate(
-                order_documents.ORDER_LINE_ITEMS, {"id": node["id"]}, path=("order", "lineItems")
+                order_documents.ORDER_LINE_ITEMS,
+                {"id": node["id"]},
+                path=("order", "lineItems"),
+                page_size=order_documents.ORDER_LINES_PAGE_SIZE,
             )
             # The first page was read already: skip as many lines as it had.
             for index, line in enumerate(rest):

@@ -312,3 +312,27 @@ class TestShopifyFlows(ShopifyCase):
         backend.invalidate_recordset()
         self.assertNotIn("Click Test Connection", backend.setup_checklist)
         self.assertIn("Click Import Locations", backend.setup_checklist)
+
+    def test_catch_up_reads_orders_with_many_lines_within_the_cost_cap(self):
+        skus = [f"TSHIRT-{color}-{size}" for color in ("BLUE", "WHITE") for size in "SML"]
+        for sku in skus:
+            if not self.env["product.product"].search([("default_code", "=", sku)]):
+                self.env["product.product"].create(
+                    {
+                        "name": sku,
+                        "default_code": sku,
+                        "invoice_policy": "order",
+                        "taxes_id": [(5, 0, 0)],
+                    }
+                )
+        order = self.place([{"sku": sku, "quantity": 1} for sku in skus])
+        with trap_jobs() as trap:
+            self.backend._catch_up()
+            trap.perform_enqueued_jobs()
+        sale = self.sale_of(order["id"])
+        products = sale.order_line.mapped("product_id.default_code")
+        self.assertEqual(
+            sorted(p for p in products if p in skus),
+            sorted(skus),
+            "all 6 lines, the 6th read from a second page",
+        )
