@@ -1,11 +1,13 @@
 PYTHON ?= python3
 
-.PHONY: test demo lint help
+.PHONY: test demo lint help bench reliability
 
 help:
 	@echo "make test   - Odoo tests of the three addons (real Odoo 18 + PostgreSQL) and pytest suites"
 	@echo "make demo   - demo database with the addons, Odoo with workers and the job runner on 127.0.0.1:8069"
 	@echo "make lint   - ruff"
+	@echo "make bench  - benchmarks against their floors (retail_bench on 127.0.0.1:8079)"
+	@echo "make reliability - end-to-end scenarios that must lose and duplicate nothing"
 
 test:
 	$(PYTHON) scripts/run_tests.py
@@ -15,3 +17,9 @@ demo:
 
 lint:
 	ruff check .
+
+bench:
+	$(PYTHON) tests/bench/bench.py
+
+reliability:
+	$(PYTHON) tests/reliability/run.py

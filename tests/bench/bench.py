@@ -1,0 +1,421 @@
+"""`make bench`: the connector's figures next to their floors, on this machine.
+
+One run: the sandboxes, a fresh database ``retail_bench`` with the three addons, Odoo with 2
+workers (and the queue_job runner where jobs must run) on 127.0.0.1, a configured Shopify
+backend. Then:
+
+1. webhook intake: signed orders/create bodies POSTed at a steady rate (distinct webhook ids)
+   next to GET /web/health at the same rate on the same server. The runner is off during this
+   phase (events are stored, their jobs wait) so that both figures measure the HTTP path alone;
+   the backlog is discarded before the next phase.
+2. order ingestion: N 3-line paid orders placed in the sandbox, which sends their webhooks;
+   time until all are confirmed, invoiced (and paid) in Odoo, polled over XML-RPC; next to the
+   same orders created, confirmed, invoiced and paid with the ORM in one process.
+3. webhook-to-order latency: from the event's creation (webhook stored) to the end of the job
+   that imported it (``queue_job.date_done``), per order: for the burst of phase 2 (how long
+   the last orders of a flash sale wait), and for orders placed at a steady pace (one every
+   RC_BENCH_STEADY_SECONDS, 2) that the target (p95 < 5 s) is about.
+4. stock push: RC_BENCH_STOCK_LEVELS levels (10,000) changed in one transaction; mutation calls
+   against ceil(N/250), wall time against the throttle floor, calls of an unchanged rerun.
+5. peak RSS of the Odoo processes, sampled every 0.5 s during the whole run.
+
+Settings: RC_BENCH_RATE (100 req/s), RC_BENCH_SECONDS (30), RC_BENCH_ORDERS (100),
+RC_BENCH_DB (retail_bench), RC_BENCH_PORT (8079), RC_BENCH_SHOPIFY_PORT (8711),
+RC_BENCH_SALESFORCE_PORT (8712), RC_BENCH_TIMEOUT (seconds to wait for ingestion, 600),
+RC_BENCH_STEADY_ORDERS (15), RC_BENCH_STEADY_SECONDS (2), RC_BENCH_STOCK_LEVELS (10000),
+RC_BENCH_PHASES (intake,ingestion,latency,stock).
+"""
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.bench.load import paced, percentile  # noqa: E402
+from tests.e2e import shopify_client as sc  # noqa: E402
+from tests.e2e.harness import MemorySampler, Stack, log, odoo_env  # noqa: E402
+
+RATE = float(os.environ.get("RC_BENCH_RATE", "100"))
+SECONDS = float(os.environ.get("RC_BENCH_SECONDS", "30"))
+ORDERS = int(os.environ.get("RC_BENCH_ORDERS", "100"))
+DATABASE = os.environ.get("RC_BENCH_DB", "retail_bench")
+ODOO_PORT = int(os.environ.get("RC_BENCH_PORT", "8079"))
+SHOPIFY_PORT = int(os.environ.get("RC_BENCH_SHOPIFY_PORT", "8711"))
+SALESFORCE_PORT = int(os.environ.get("RC_BENCH_SALESFORCE_PORT", "8712"))
+TIMEOUT = float(os.environ.get("RC_BENCH_TIMEOUT", "600"))
+STOCK_LEVELS = int(os.environ.get("RC_BENCH_STOCK_LEVELS", "10000"))
+PHASES = os.environ.get("RC_BENCH_PHASES", "intake,ingestion,latency,stock").split(",")
+STEADY_ORDERS = int(os.environ.get("RC_BENCH_STEADY_ORDERS", "15"))
+STEADY_SECONDS = float(os.environ.get("RC_BENCH_STEADY_SECONDS", "2"))
+
+MB = 1024 * 1024
+
+
+class Figures:
+    """Collects figures; prints `BENCH name=value unit` lines and a table at the end."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, name, value, unit, target="", floor=None, ratio=None, ok=None):
+        self.rows.append((name, value, unit, target, floor, ratio, ok))
+        text = f"BENCH {name}={_fmt(value)} {unit}"
+        if floor is not None:
+            text += f" floor={_fmt(floor)} {unit}"
+        if ratio is not None:
+            text += f" ratio={ratio:.2f}"
+        if target:
+            text += f" target={target.replace(' ', '')}"
+        if ok is not None:
+            text += " ok" if ok else " SHORT"
+        log(text)
+
+    def table(self):
+        header = ("figure", "value", "floor", "ratio", "target", "")
+        lines = [header]
+        for name, value, unit, target, floor, ratio, ok in self.rows:
+            lines.append((
+                name, f"{_fmt(value)} {unit}",
+                f"{_fmt(floor)} {unit}" if floor is not None else "",
+                f"{ratio:.2f}" if ratio is not None else "",
+                target, "" if ok is None else ("ok" if ok else "SHORT"),
+            ))
+        widths = [max(len(str(row[i])) for row in lines) for i in range(len(header))]
+        out = []
+        for index, row in enumerate(lines):
+            cells = zip(row, widths, strict=True)
+            out.append("  ".join(str(cell).ljust(width) for cell, width in cells))
+            if index == 0:
+                out.append("  ".join("-" * width for width in widths))
+        return "\n".join(out)
+
+
+def _fmt(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return str(value)
+
+
+def order_specs(count, skus, seed=7):
+    """``count`` orders of 3 distinct SKUs each, quantities 1-3 (same specs for the floor)."""
+    rng = random.Random(seed)
+    return [[{"sku": sku, "quantity": rng.randint(1, 3)} for sku in rng.sample(skus, 3)]
+            for _index in range(count)]
+
+
+def bench_intake(stack, figures):
+    """Floor (GET /web/health) then the webhook controller, same rate and duration."""
+    log(f"\n== webhook intake: {RATE:g} req/s for {SECONDS:g}s (runner off) ==")
+    stack.odoo.stop()
+    stack.odoo.start(runner=False)
+    saved = stack.pause_webhooks()
+    ids = sc.place_orders(stack, order_specs(20, catalogue_skus(), seed=1))
+    bodies = [sc.order_body(stack, order_id) for order_id in ids]
+    stack.resume_webhooks(saved)
+    health_url = f"{stack.odoo.url}/web/health"
+    secret = stack.shopify.client_secret
+    max_event = odoo_env.psql("SELECT coalesce(max(id), 0) FROM retail_event",
+                              database=stack.database)[0][0]
+
+    def health(_index):
+        status, _text, elapsed = sc.get(health_url)
+        return status, elapsed
+
+    def webhook(index):
+        body = bodies[index % len(bodies)]
+        headers = sc.webhook_headers(body, "orders/create", f"bench-{index}", secret=secret)
+        status, _text, elapsed = sc.post(stack.webhook_url, body, headers)
+        return status, elapsed
+
+    # warm both routes up (worker caches, registry) before measuring
+    paced(health, 20, 1)
+    paced(webhook, 20, 0.5)
+    floor = paced(health, RATE, SECONDS)
+    intake = paced(lambda i: webhook(i + 1000), RATE, SECONDS)
+    stored = odoo_env.psql(
+        f"SELECT count(*) FROM retail_event WHERE id > {max_event}", database=stack.database
+    )[0][0]
+    for name, result in (("health_floor", floor), ("webhook_intake", intake)):
+        log(f"  {name}: sent {result['sent']}, 2xx {result['ok']}, statuses "
+            f"{result['statuses']}, late sends {result['late']}, wall {result['wall']:.1f}s")
+    log(f"  events stored by the intake phase: {stored}")
+    f50, f99 = (percentile(floor["latencies"], q) * 1000 for q in (0.5, 0.99))
+    i50, i99 = (percentile(intake["latencies"], q) * 1000 for q in (0.5, 0.99))
+    figures.add("intake_p50", i50, "ms", floor=f50, ratio=i50 / f50)
+    figures.add("intake_p99", i99, "ms", "<=50ms and <=1.5x floor", floor=f99,
+                ratio=i99 / f99, ok=i99 <= 50 and i99 <= 1.5 * f99)
+    figures.add("intake_throughput", intake["throughput"], "req/s",
+                f">={RATE:g} (offered)", floor=floor["throughput"],
+                ratio=intake["throughput"] / floor["throughput"],
+                ok=intake["errors"] == 0 and intake["throughput"] >= 0.98 * RATE)
+    figures.add("intake_errors", intake["errors"], "requests", "0", ok=intake["errors"] == 0)
+    # discard the intake backlog: its jobs would only compete with the next phase
+    odoo_env.psql(
+        f"DELETE FROM queue_job WHERE state IN ('pending', 'enqueued'); "
+        f"UPDATE retail_event SET state = 'ignored' WHERE id > {max_event}",
+        database=stack.database,
+    )
+    stack.odoo.stop()
+    stack.odoo.start(runner=True)
+
+
+def catalogue_skus():
+    from tests.sandbox.shopify import RETAIL_CATALOGUE
+
+    return [v["sku"] for p in RETAIL_CATALOGUE["products"] for v in p["variants"]]
+
+
+def bench_ingestion(stack, figures):
+    log(f"\n== order ingestion: {ORDERS} paid 3-line orders through webhooks and jobs ==")
+    specs = order_specs(ORDERS, catalogue_skus())
+    started = time.perf_counter()
+    ids = sc.place_orders(stack, specs)
+    placed = time.perf_counter() - started
+    log(f"  {len(ids)} orders placed in the sandbox in {placed:.1f}s; waiting for Odoo...")
+    wanted = [str(i) for i in ids]
+    done = 0
+    deadline = time.time() + TIMEOUT
+    last_report = 0
+    while time.time() < deadline:
+        done = stack.rpc.call(
+            "sale.order", "search_count",
+            [("retail_binding_ids.external_id", "in", wanted),
+             ("retail_binding_ids.backend_id", "=", stack.shopify_backend),
+             ("state", "=", "sale"), ("invoice_status", "=", "invoiced")],
+        )
+        if done >= len(ids):
+            break
+        if time.time() - last_report > 15:
+            last_report = time.time()
+            log(f"  ... {done}/{len(ids)} confirmed and invoiced "
+                f"after {time.perf_counter() - started:.0f}s")
+        time.sleep(0.5)
+    elapsed = time.perf_counter() - started
+    created, lost, duplicates = sc.lost_and_duplicates(stack, ids)
+    log(f"  {done}/{len(ids)} confirmed+invoiced in {elapsed:.1f}s "
+        f"(sale orders {created}, missing {lost}, duplicates {duplicates})")
+    rate = done / elapsed if elapsed else 0.0
+    floor_rate = orm_floor(stack, specs)
+    figures.add("ingestion_rate", rate, "orders/s", ">=0.7x ORM floor", floor=floor_rate,
+                ratio=rate / floor_rate if floor_rate else None,
+                ok=bool(floor_rate) and rate >= 0.7 * floor_rate and done == len(ids))
+    figures.add("ingestion_orders", done, "orders", f"{len(ids)}", ok=done == len(ids))
+    latencies = webhook_to_order_latencies(stack, wanted)
+    figures.add("burst_latency_p50", percentile(latencies, 0.5), "s")
+    figures.add("burst_latency_p95", percentile(latencies, 0.95), "s")
+
+
+def bench_latency(stack, figures):
+    """Webhook-to-order latency at a steady pace the 2 workers can follow."""
+    log(f"\n== webhook-to-order latency: {STEADY_ORDERS} orders, one every "
+        f"{STEADY_SECONDS:g}s ==")
+    if not sc.wait_idle(stack, timeout=180):
+        log("  (the job queue was still busy after 180s: the figures include that wait)")
+    specs = order_specs(STEADY_ORDERS, catalogue_skus(), seed=11)
+    ids = []
+    for spec in specs:
+        ids += sc.place_orders(stack, [spec])
+        time.sleep(STEADY_SECONDS)
+    sc.wait_idle(stack, timeout=TIMEOUT)
+    latencies = webhook_to_order_latencies(stack, [str(i) for i in ids])
+    log(f"  {len(latencies)}/{len(ids)} orders imported")
+    p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    figures.add("order_latency_p50", p50, "s")
+    figures.add("order_latency_p95", p95, "s", "<5s",
+                ok=p95 is not None and p95 < 5 and len(latencies) == len(ids))
+
+
+def webhook_to_order_latencies(stack, external_ids):
+    """Per order: first event stored -> end of the job that made the event done (seconds)."""
+    values = ",".join(f"'{int(i)}'" for i in external_ids)
+    rows = odoo_env.psql(
+        "SELECT e.external_id, min(e.create_date), min(j.date_done) "
+        "FROM retail_event e JOIN queue_job j ON j.uuid = e.job_uuid "
+        f"WHERE e.backend_id = {int(stack.shopify_backend)} AND e.external_id IN ({values}) "
+        "AND e.state = 'done' AND e.res_model = 'sale.order' GROUP BY e.external_id",
+        database=stack.database,
+    )
+    return [(done - received).total_seconds() for _external, received, done in rows
+            if done and received]
+
+
+def orm_floor(stack, specs):
+    log(f"  ORM floor: the same {len(specs)} orders created, confirmed, invoiced and paid "
+        "in one process...")
+    path = stack.workdir / "floor_specs.json"
+    path.write_text(json.dumps(specs))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "bench" / "orm_floor.py"),
+         str(stack.odoo.workdir / "odoo.conf"), stack.database, str(path)],
+        env=odoo_env.python_env(), cwd="/", capture_output=True, text=True, timeout=TIMEOUT,
+    )
+    if result.returncode != 0:
+        log(f"  ORM floor failed:\n{result.stderr[-3000:]}")
+        return None
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    rate = data["orders"] / data["seconds"]
+    log(f"  ORM floor: {data['orders']} orders in {data['seconds']:.1f}s = {rate:.2f} orders/s")
+    return rate
+
+
+def odoo_script(stack, script, *args):
+    """Run one of the ORM helper scripts against the bench database; its JSON answer."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "bench" / script),
+         str(stack.odoo.workdir / "odoo.conf"), stack.database, *map(str, args)],
+        env=odoo_env.python_env(), cwd="/", capture_output=True, text=True, timeout=TIMEOUT,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{script} {args[:1]} failed: {result.stderr[-1500:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def wait_stock_export(stack, since_job_id, timeout):
+    """Wait until the stock export jobs created after ``since_job_id`` are over; returns
+    (seconds from the first job's start to the last one's end, their results)."""
+    deadline = time.time() + timeout
+    rows = []
+    while time.time() < deadline:
+        rows = odoo_env.psql(
+            "SELECT state, date_started, date_done, left(coalesce(result, ''), 160) "
+            f"FROM queue_job WHERE id > {int(since_job_id)} AND name LIKE '%export stock%'",
+            database=stack.database)
+        pending = odoo_env.psql(
+            "SELECT count(*) FROM retail_product_binding WHERE export_pending",
+            database=stack.database)[0][0]
+        if rows and all(row[0] in ("done", "failed", "cancelled") for row in rows) \
+                and not pending:
+            break
+        time.sleep(0.5)
+    starts = [row[1] for row in rows if row[1]]
+    ends = [row[2] for row in rows if row[2]]
+    wall = (max(ends) - min(starts)).total_seconds() if starts and ends else None
+    return wall, [row[3] for row in rows]
+
+
+def bench_stock(stack, figures):
+    levels = STOCK_LEVELS
+    mappings = stack.rpc.call("retail.value.mapping", "search_count",
+                              [("backend_id", "=", stack.shopify_backend),
+                               ("kind", "=", "location"), ("is_complete", "=", True)])
+    variants = max(1, levels // max(1, mappings))
+    levels = variants * mappings
+    log(f"\n== stock push: {levels} changed levels ({variants} variants x {mappings} mapped "
+        "locations) ==")
+    control = stack.shopify.control
+    per_product = 100
+    locations = list(stack.shopify.store.locations)
+    seed = {"products": [
+        {"title": f"Bench stock {p}", "variants": [
+            {"sku": f"BENCHSTOCK-{p:04d}-{v:03d}", "price": "10.00",
+             "options": {"Title": f"V{v}"}, "stock": dict.fromkeys(locations, 5)}
+            for v in range(min(per_product, variants - p * per_product))]}
+        for p in range((variants + per_product - 1) // per_product)]}
+    started = time.perf_counter()
+    control.seed(seed)
+    store = stack.shopify.store
+    with store.lock:
+        rows = [{"sku": v["sku"], "variant_id": v["id"], "product_id": v["product_id"],
+                 "inventory_item_id": v["inventory_item_id"]}
+                for v in store.variants.values() if str(v.get("sku", "")).startswith("BENCHSTOCK")]
+    path = stack.workdir / "stock_variants.json"
+    path.write_text(json.dumps(rows))
+    odoo_script(stack, "stock_setup.py", "setup", path)
+    log(f"  {len(rows)} variants in the sandbox and bound products in Odoo in "
+        f"{time.perf_counter() - started:.0f}s")
+    throttle = control.throttle()
+    restore = float(throttle.get("defaults", {}).get("restore_rate") or 100)
+    control.reset_counters()
+    last_job = odoo_env.psql("SELECT coalesce(max(id), 0) FROM queue_job",
+                             database=stack.database)[0][0]
+    changed = odoo_script(stack, "stock_setup.py", "change", 42)
+    log(f"  quantities of {changed['products']} products changed in "
+        f"{changed['seconds']:.1f}s; waiting for the export...")
+    wall, results = wait_stock_export(stack, last_job, TIMEOUT)
+    counters = control.counters()
+    operations = counters.get("operations", {})
+    mutation = operations.get("InventorySetQuantities", {})
+    calls = mutation.get("calls", 0)
+    cost = sum(op.get("actual_cost", 0) for op in operations.values())
+    log(f"  export jobs: {results}; GraphQL calls by operation: "
+        f"{ {name: op.get('calls') for name, op in operations.items()} }")
+    minimum = math.ceil(levels / 250)
+    throttle_floor = cost / restore
+    figures.add("stock_push_calls", calls, "calls", f"={minimum} (ceil(N/250))", floor=minimum,
+                ratio=calls / minimum, ok=calls == minimum)
+    figures.add("stock_push_wall", wall, "s", "<=1.2x throttle floor", floor=throttle_floor,
+                ratio=wall / throttle_floor if wall and throttle_floor else None,
+                ok=wall is not None and wall <= 1.2 * throttle_floor)
+    control.reset_counters()
+    last_job = odoo_env.psql("SELECT coalesce(max(id), 0) FROM queue_job",
+                             database=stack.database)[0][0]
+    odoo_script(stack, "stock_setup.py", "rerun")
+    _wall, results = wait_stock_export(stack, last_job, TIMEOUT)
+    rerun = control.counters().get("operations", {}).get("InventorySetQuantities", {})
+    log(f"  unchanged rerun: {results}")
+    figures.add("stock_push_rerun_calls", rerun.get("calls", 0), "calls", "0",
+                ok=not rerun.get("calls"))
+
+
+def diagnostics(stack):
+    """What slowed the run down, from the Odoo logs and the backend's chatter."""
+    conflicts = 0
+    for logfile in stack.workdir.glob("odoo-*.log"):
+        with open(logfile, errors="replace") as lines:
+            conflicts += sum(1 for line in lines if "could not serialize access" in line)
+    circuits = odoo_env.psql(
+        "SELECT count(*) FROM mail_message WHERE model = 'retail.backend' "
+        "AND body ILIKE '%circuit%opened%'", database=stack.database)[0][0]
+    retried = odoo_env.psql(
+        "SELECT count(*) FROM queue_job WHERE retry > 1", database=stack.database)[0][0]
+    log(f"  diagnostics: {conflicts} serialization conflicts in the Odoo logs, circuit opened "
+        f"{circuits} times, {retried} jobs run more than once")
+
+
+def main():
+    figures = Figures()
+    started = time.time()
+    log(f"make bench: rate {RATE:g} req/s for {SECONDS:g}s, {ORDERS} orders, "
+        f"database {DATABASE}, Odoo on 127.0.0.1:{ODOO_PORT}")
+    with Stack(DATABASE, odoo_port=ODOO_PORT, shopify_port=SHOPIFY_PORT,
+               salesforce_port=SALESFORCE_PORT) as stack:
+        sampler = MemorySampler(stack.odoo).start()
+        try:
+            if "intake" in PHASES:
+                bench_intake(stack, figures)
+            if "ingestion" in PHASES:
+                bench_ingestion(stack, figures)
+            if "latency" in PHASES:
+                bench_latency(stack, figures)
+            if "stock" in PHASES:
+                try:
+                    bench_stock(stack, figures)
+                except Exception as error:
+                    log(f"BENCH stock_push=skipped ({type(error).__name__}: {error})")
+        finally:
+            sampler.stop()
+        figures.add("worker_rss_peak", sampler.peak_worker / MB, "MB", "<600MB",
+                    ok=sampler.peak_worker < 600 * MB)
+        figures.add("odoo_rss_peak_total", sampler.peak_total / MB, "MB")
+        diagnostics(stack)
+    log(f"\nBenchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+        f"{time.time() - started:.0f}s):\n")
+    log(figures.table())
+    short = [row[0] for row in figures.rows if row[6] is False]
+    log(f"\nBENCH summary: {len(figures.rows)} figures, "
+        f"{len(short)} short of target{': ' + ', '.join(short) if short else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
