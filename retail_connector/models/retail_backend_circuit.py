@@ -1,9 +1,19 @@
+import logging
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import _, fields, models
+from odoo.tools import mute_logger
 
 from ..engine import circuit
 
+_logger = logging.getLogger(__name__)
+RETRYABLE_DB_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.DeadlockDetected,
+)
 # How stale ``last_success_at`` may get before a success refreshes it.
 SUCCESS_REFRESH = timedelta(seconds=60)
 
@@ -53,7 +63,7 @@ class RetailBackend(models.Model):
             fields.Datetime.now(),
         )
         if state != self.circuit_state:
-            self.sudo().circuit_state = state
+            self._circuit_write({"circuit_state": state})
         return 0 if allowed else wait
 
     def _circuit_record_failure(self, error):
@@ -68,8 +78,7 @@ class RetailBackend(models.Model):
             values.update(circuit_state=circuit.OPEN, circuit_opened_at=fields.Datetime.now())
         elif state == circuit.OPEN:
             values["circuit_opened_at"] = fields.Datetime.now()
-        self.sudo().write(values)
-        if values.get("circuit_state") == circuit.OPEN:
+        if self._circuit_write(values) and values.get("circuit_state") == circuit.OPEN:
             self._notify_circuit_opened()
 
     def _circuit_record_success(self):
@@ -87,7 +96,24 @@ class RetailBackend(models.Model):
             )
         if values or not self.last_success_at or now - self.last_success_at > SUCCESS_REFRESH:
             values["last_success_at"] = now
-            self.sudo().write(values)
+            self._circuit_write(values)
+
+    def _circuit_write(self, values):
+        """Write the health of the backend, best effort: returns whether it was written.
+
+        Jobs of one backend finish concurrently; when two of them update its row at once, the
+        loser's write is rolled back to a savepoint and skipped (the other job's write says
+        the same), so that the job itself, and its event, are never failed by bookkeeping.
+        """
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                self.sudo().write(values)
+        except RETRYABLE_DB_ERRORS as error:
+            _logger.info(
+                "Health of backend %s not recorded (concurrent update): %s", self.id, error
+            )
+            return False
+        return True
 
     def _notify_circuit_opened(self):
         self.ensure_one()
