@@ -65,9 +65,9 @@ def error_text(response, limit=500):
         body = response.json()
     except ValueError:
         return (response.text or "").strip()[:limit] or response.reason or ""
-    errors = body.get("errors", body.get("error_description", body)) if isinstance(
-        body, dict
-    ) else body
+    errors = (
+        body.get("errors", body.get("error_description", body)) if isinstance(body, dict) else body
+    )
     text = errors if isinstance(errors, str) else json.dumps(errors)
     return text[:limit]
 
@@ -80,6 +80,10 @@ def format_user_errors(user_errors):
         code = f" ({error['code']})" if error.get("code") else ""
         parts.append(f"{field}: {error.get('message')}{code}")
     return "; ".join(parts)
+
+
+# Longest Retry-After (seconds) a query waits in-process before giving the job back.
+QUERY_RETRY_MAX = 10.0
 
 
 class ShopifyAdapter:
@@ -143,11 +147,17 @@ class ShopifyAdapter:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
             raise TransientError(
-                message, retry_after=retry_after or const.DEFAULT_RETRY_AFTER["throttled"]
+                message,
+                retry_after=retry_after or const.DEFAULT_RETRY_AFTER["throttled"],
+                status=status,
+                server_retry_after=retry_after,
             )
         if status >= 500:
             raise TransientError(
-                message, retry_after=retry_after or const.DEFAULT_RETRY_AFTER["server_error"]
+                message,
+                retry_after=retry_after or const.DEFAULT_RETRY_AFTER["server_error"],
+                status=status,
+                server_retry_after=retry_after,
             )
         if status in const.AUTH_STATUSES:
             if status == 401:
@@ -182,8 +192,10 @@ class ShopifyAdapter:
         fingerprint = self._fingerprint()
         with _TOKENS_LOCK:
             entry = _TOKENS.get(self.backend_id)
-            fresh = entry and entry["fingerprint"] == fingerprint and (
-                entry["expires_at"] - const.TOKEN_REFRESH_MARGIN > time.time()
+            fresh = (
+                entry
+                and entry["fingerprint"] == fingerprint
+                and (entry["expires_at"] - const.TOKEN_REFRESH_MARGIN > time.time())
             )
             if fresh:
                 return entry["token"]
@@ -220,15 +232,27 @@ class ShopifyAdapter:
     def execute(self, query, variables=None, operation_name=None):
         """Run one GraphQL document; return its ``data`` dict.
 
-        Waits on the rate budget before sending; a THROTTLED answer is retried in-process
-        (up to ``max_throttle_retries`` short waits) before it becomes a TransientError.
+        Waits on the rate budget before sending; a THROTTLED answer, and for queries a 5xx or
+        429 asking for a short wait, is retried in-process (up to ``max_throttle_retries``
+        times) before it becomes a TransientError.
         """
         match = OPERATION_NAME.search(query)
         operation = operation_name or (match.group(1) if match else "anonymous")
         payload = {"query": query, "variables": variables, "operationName": operation_name}
+        is_query = not query.lstrip().startswith("mutation")
         for attempt in range(self.max_throttle_retries + 1):
             self._wait_for_budget(operation)
-            body = self._post_graphql(payload, operation)
+            try:
+                body = self._post_graphql(payload, operation)
+            except TransientError as error:
+                # A read is safe to repeat: ride out a short 5xx/429 in-process so that a
+                # catch-up page does not lose its run to one bad answer. The server's
+                # Retry-After is honoured; without one, short growing waits.
+                wait = self._query_retry_wait(error, attempt)
+                if is_query and attempt < self.max_throttle_retries and wait is not None:
+                    self._sleep(wait)
+                    continue
+                raise
             cost = (body.get("extensions") or {}).get("cost")
             self.budget.record(operation, cost)
             errors = body.get("errors")
@@ -240,11 +264,19 @@ class ShopifyAdapter:
                 if attempt < self.max_throttle_retries and wait <= const.MAX_BUDGET_SLEEP:
                     self._sleep(max(wait, 0.05))
                     continue
-                raise TransientError(
-                    f"Shopify {operation}: throttled", retry_after=max(wait, 1.0)
-                )
+                raise TransientError(f"Shopify {operation}: throttled", retry_after=max(wait, 1.0))
             raise self._graphql_error(operation, errors)
         raise TransientError(f"Shopify {operation}: throttled")  # pragma: no cover
+
+    @staticmethod
+    def _query_retry_wait(error, attempt):
+        """Seconds to wait before repeating a read after ``error``, or None to give up."""
+        if error.details.get("status") is None:
+            return None  # timeouts and refused connections: an outage, not a hiccup
+        asked = error.details.get("server_retry_after")
+        if asked is not None:
+            return asked if asked <= QUERY_RETRY_MAX else None
+        return 0.5 * (attempt + 1)
 
     def _wait_for_budget(self, operation):
         wait = self.budget.reserve(operation, self.reserve_points)
@@ -296,7 +328,7 @@ class ShopifyAdapter:
     def mutate(self, query, variables=None):
         """Run a mutation; return its root payload, or raise DataError on ``userErrors``."""
         data = self.execute(query, variables)
-        (root, payload), = data.items()
+        ((root, payload),) = data.items()
         payload = payload or {}
         user_errors = [
             error

@@ -20,7 +20,8 @@ class TestShopifyAdapter(ShopifyCase):
         self.backend.shopify_api_base_url = False
         adapter = ShopifyAdapter(self.backend)
         self.assertEqual(
-            adapter.graphql_url, "https://sandbox-retail.myshopify.com/admin/api/2026-04/graphql.json"
+            adapter.graphql_url,
+            "https://sandbox-retail.myshopify.com/admin/api/2026-04/graphql.json",
         )
 
     def test_shop_info_and_response_headers(self):
@@ -93,17 +94,27 @@ class TestShopifyAdapter(ShopifyCase):
 
     def test_rate_limit_and_server_errors_are_transient_with_retry_after(self):
         adapter = ShopifyAdapter(self.backend)
-        self.control.add_fault("rate_limit", count=1, retry_after=7)
+        self.control.add_fault("rate_limit", count=1, retry_after=30)
         with self.assertRaises(TransientError) as caught:
             adapter.shop_info()
-        self.assertEqual(caught.exception.retry_after, 7.0)
+        self.assertEqual(caught.exception.retry_after, 30.0, "a long Retry-After goes to the job")
         self.assertIn("429", str(caught.exception))
-        self.control.add_fault("http_error", count=1, status=503)
+        self.control.add_fault("http_error", count=4, status=503)
         with self.assertRaises(TransientError) as caught:
             adapter.shop_info()
         self.assertIn("503", str(caught.exception))
         self.assertGreater(caught.exception.retry_after, 0)
         self.assertEqual(adapter.shop_info()["name"], "Sandbox Retail")
+
+    def test_a_short_hiccup_of_a_read_is_ridden_out_in_process(self):
+        adapter = ShopifyAdapter(self.backend)
+        self.control.add_fault("rate_limit", count=1, retry_after=1, operation="ShopInfo")
+        self.control.add_fault("http_error", count=1, status=502, operation="ShopInfo")
+        calls_before = self.control.counters()["http"].get("POST /admin/api/*/graphql.json", 0)
+        self.assertEqual(adapter.shop_info()["name"], "Sandbox Retail")
+        self.assertEqual(self.control.faults(), [], "both faults were met and ridden out")
+        calls = self.control.counters()["http"]["POST /admin/api/*/graphql.json"] - calls_before
+        self.assertEqual(calls, 3, "a 429, a 502, then the answer")
 
     def test_connection_failure_is_transient(self):
         backend = self.create_backend(name="Unreachable", shopify_api_base_url="http://127.0.0.1:9")
