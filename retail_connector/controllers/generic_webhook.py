@@ -10,7 +10,7 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from ..engine.intake import hmac_matches, store_event
+from ..engine.intake import hmac_matches, read_bounded_body, store_event, webhook_backend
 
 _logger = logging.getLogger(__name__)
 
@@ -25,14 +25,11 @@ class GenericWebhookController(http.Controller):
         save_session=False,
     )
     def generic_webhook(self, backend_id, **_kwargs):
-        backend = request.env["retail.backend"].sudo().browse(backend_id).exists()
-        if not backend or not backend.active or backend.backend_type != "generic":
+        backend = webhook_backend(request.env, backend_id, "generic")
+        if not backend:
             return request.make_response("unknown backend", status=404)
-        length = request.httprequest.content_length or 0
-        if length > backend.max_body_bytes:
-            return request.make_response("payload too large", status=413)
-        body = request.httprequest.get_data(cache=False)
-        if len(body) > backend.max_body_bytes:
+        body = read_bounded_body(request.httprequest, backend.max_body_bytes)
+        if body is None:
             return request.make_response("payload too large", status=413)
         headers = request.httprequest.headers
         secrets = (backend.webhook_secret, backend.webhook_secret_previous)

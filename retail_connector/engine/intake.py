@@ -37,6 +37,26 @@ def hmac_matches(body, signature, secrets, digest=hashlib.sha256, encoding="base
     return False
 
 
+def webhook_backend(env, backend_id, backend_type):
+    """The active backend of ``backend_type`` a webhook URL names, or an empty recordset."""
+    backend = env["retail.backend"].sudo().browse(backend_id).exists()
+    if not backend or not backend.active or backend.backend_type != backend_type:
+        return env["retail.backend"]
+    return backend
+
+
+def read_bounded_body(httprequest, limit):
+    """The raw body of a webhook, or None when it is larger than ``limit`` bytes (answer 413).
+
+    The announced Content-Length is checked before anything is read, then the body itself
+    (a chunked request announces none).
+    """
+    if (httprequest.content_length or 0) > limit:
+        return None
+    body = httprequest.get_data(cache=False)
+    return None if len(body) > limit else body
+
+
 def store_event(
     backend,
     topic,

@@ -14,7 +14,11 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.retail_connector.engine.intake import store_event
+from odoo.addons.retail_connector.engine.intake import (
+    read_bounded_body,
+    store_event,
+    webhook_backend,
+)
 
 from ..const import same_id
 from ..soap import ACK, MalformedEnvelope, fault, parse_notifications
@@ -25,8 +29,7 @@ XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 
 def _xml_response(body, status=200):
-    return request.make_response(body, headers=[("Content-Type", XML_CONTENT_TYPE)],
-                                 status=status)
+    return request.make_response(body, headers=[("Content-Type", XML_CONTENT_TYPE)], status=status)
 
 
 class SalesforceOutboundMessageController(http.Controller):
@@ -39,21 +42,12 @@ class SalesforceOutboundMessageController(http.Controller):
         save_session=False,
     )
     def salesforce_outbound_message(self, backend_id, token, **_kwargs):
-        backend = request.env["retail.backend"].sudo().browse(backend_id).exists()
+        backend = webhook_backend(request.env, backend_id, "salesforce")
         expected = backend.sf_outbound_token if backend else ""
-        if (
-            not backend
-            or not backend.active
-            or backend.backend_type != "salesforce"
-            or not expected
-            or not hmac.compare_digest(expected.encode(), token.encode())
-        ):
+        if not expected or not hmac.compare_digest(expected.encode(), token.encode()):
             return request.make_response("unknown endpoint", status=404)
-        length = request.httprequest.content_length or 0
-        if length > backend.max_body_bytes:
-            return _xml_response(fault("payload too large"), status=413)
-        body = request.httprequest.get_data(cache=False)
-        if len(body) > backend.max_body_bytes:
+        body = read_bounded_body(request.httprequest, backend.max_body_bytes)
+        if body is None:
             return _xml_response(fault("payload too large"), status=413)
         try:
             message = parse_notifications(body)
@@ -63,7 +57,9 @@ class SalesforceOutboundMessageController(http.Controller):
         if not same_id(message.organization_id, backend.sf_organization_id):
             _logger.warning(
                 "Outbound Message for backend %s refused: organization %s is not %s",
-                backend_id, message.organization_id, backend.sf_organization_id or "(unset)",
+                backend_id,
+                message.organization_id,
+                backend.sf_organization_id or "(unset)",
             )
             return _xml_response(fault("unknown organization"), status=403)
         created = 0
@@ -84,6 +80,8 @@ class SalesforceOutboundMessageController(http.Controller):
             created += int(is_new)
         _logger.info(
             "Outbound Message for backend %s: %s notification(s), %s new",
-            backend_id, len(message.notifications), created,
+            backend_id,
+            len(message.notifications),
+            created,
         )
         return _xml_response(ACK)

@@ -11,7 +11,12 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.retail_connector.engine.intake import hmac_matches, store_event
+from odoo.addons.retail_connector.engine.intake import (
+    hmac_matches,
+    read_bounded_body,
+    store_event,
+    webhook_backend,
+)
 
 from ..const import WEBHOOK_ROUTE
 
@@ -48,14 +53,11 @@ class ShopifyWebhookController(http.Controller):
         save_session=False,
     )
     def shopify_webhook(self, backend_id, **_kwargs):
-        backend = request.env["retail.backend"].sudo().browse(backend_id).exists()
-        if not backend or not backend.active or backend.backend_type != "shopify":
+        backend = webhook_backend(request.env, backend_id, "shopify")
+        if not backend:
             return request.make_response("unknown backend", status=404)
-        length = request.httprequest.content_length or 0
-        if length > backend.max_body_bytes:
-            return request.make_response("payload too large", status=413)
-        body = request.httprequest.get_data(cache=False)
-        if len(body) > backend.max_body_bytes:
+        body = read_bounded_body(request.httprequest, backend.max_body_bytes)
+        if body is None:
             return request.make_response("payload too large", status=413)
         headers = request.httprequest.headers
         signature = headers.get("X-Shopify-Hmac-Sha256")
@@ -66,7 +68,9 @@ class ShopifyWebhookController(http.Controller):
         if shop != backend._shopify_normalized_domain():
             _logger.warning(
                 "Shopify webhook for backend %s refused: shop %r is not %r",
-                backend_id, shop, backend.shopify_shop_domain,
+                backend_id,
+                shop,
+                backend.shopify_shop_domain,
             )
             return request.make_response("shop domain does not match this backend", status=403)
         topic = headers.get("X-Shopify-Topic")
@@ -85,6 +89,9 @@ class ShopifyWebhookController(http.Controller):
         )
         _logger.info(
             "Shopify webhook %s for backend %s: %s event %s",
-            topic, backend_id, "stored" if created else "duplicate", event.id or "",
+            topic,
+            backend_id,
+            "stored" if created else "duplicate",
+            event.id or "",
         )
         return request.make_response("ok" if created else "duplicate", status=200)
