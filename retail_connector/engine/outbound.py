@@ -7,11 +7,13 @@ also stops echo loops when the channel's webhook comes back) and sends the rest 
 batches the API allows.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 
 from odoo import fields
 
-from ..canonical import record_hash
+from ..canonical import record_hash, to_dict
+from ..errors import TransientError
+from .intake import store_event
 
 
 def mark_dirty(bindings, flow):
@@ -48,8 +50,13 @@ class Exporter:
     """Base of the exporters of one backend and flow.
 
     Subclasses set :attr:`binding_model` and :attr:`batch_size` and implement :meth:`build`
-    (binding → canonical record, or ``None`` to skip it) and :meth:`send` (one API call for a
-    list of ``(binding, record)``; raise a :class:`~..errors.RetailError` on failure).
+    (binding → canonical record, or ``None`` to skip it) and :meth:`send` (one batch of
+    ``(binding, record)``; raise a :class:`~..errors.RetailError` when the whole batch
+    failed). An API that answers per record (Salesforce collections, Shopify userErrors) lets
+    ``send`` return ``{binding id: RetailError}`` of the records that failed: the others are
+    marked synced, a data error puts its record in the exception queue (once per content),
+    and a transient one leaves it dirty for an export scheduled again shortly. ``send`` may
+    count the API calls it makes in :attr:`calls`; one that does not counts as one call.
     """
 
     binding_model = None
@@ -59,6 +66,7 @@ class Exporter:
         self.backend = backend
         self.env = backend.env
         self.flow = flow
+        self.calls = 0
 
     def build(self, binding):
         raise NotImplementedError
@@ -88,12 +96,49 @@ class Exporter:
                 report.skipped += 1
             else:
                 changed.append((binding, record, digest))
+        retry_after = None
         for start in range(0, len(changed), self.batch_size):
             chunk = changed[start : start + self.batch_size]
-            self.send([(binding, record) for binding, record, _digest in chunk])
-            report.calls += 1
+            calls_before = self.calls
+            failures = self.send([(binding, record) for binding, record, _digest in chunk]) or {}
+            if self.calls == calls_before:
+                self.calls += 1
             now = fields.Datetime.now()
-            for binding, _record, digest in chunk:
-                binding.write({"sync_hash": digest, "sync_date": now, "export_pending": False})
-            report.sent += len(chunk)
+            for binding, record, digest in chunk:
+                error = failures.get(binding.id)
+                if error is None:
+                    binding.write({"sync_hash": digest, "sync_date": now, "export_pending": False})
+                    report.sent += 1
+                elif isinstance(error, TransientError):
+                    retry_after = max(retry_after or 0, error.retry_after or 1)
+                else:
+                    binding.export_pending = False
+                    self.record_failure(binding, record, digest, error)
+        report.calls = self.calls
+        if retry_after is not None:
+            self.backend._schedule_export(self.flow, delay=retry_after)
         return report
+
+    def record_failure(self, binding, record, digest, error):
+        """One failed outbound event per record and content (a repeat adds no row)."""
+        target = binding.odoo_id
+        event, created = store_event(
+            self.backend,
+            f"export/{self.flow}",
+            {
+                "flow": self.flow,
+                "binding_model": binding._name,
+                "binding_id": binding.id,
+                "record": to_dict(record) if is_dataclass(record) else record,
+            },
+            f"export:{self.flow}:{binding._name}:{binding.id}:{digest}",
+            external_id=binding.external_id,
+            direction="out",
+            enqueue=False,
+        )
+        if event and (created or event.state != "failed"):
+            event.sudo().with_context(retail_event_internal=True).write(
+                {"res_model": target._name, "res_id": target.id}
+            )
+            event._mark_failed(error.kind, f"{target.display_name}: {error}")
+        return event
