@@ -25,6 +25,7 @@
         "views/retail_dry_run_views.xml",
         "views/retail_reconciliation_views.xml",
         "views/odoo_record_views.xml",
+        "views/queue_job_views.xml",
         "views/retail_menus.xml",
     ],
     "assets": {

@@ -1,5 +1,6 @@
 from . import (
     product,
+    queue_job,
     res_partner,
     retail_backend,
     retail_backend_circuit,

@@ -234,6 +234,15 @@ class RetailBackend(models.Model):
         action["context"] = {}
         return action
 
+    def action_open_jobs(self):
+        """This backend's jobs, charted (graph and pivot) over the last 24 hours."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retail_connector.action_retail_jobs"
+        )
+        action["domain"] = [("retail_backend_id", "=", self.id)]
+        return action
+
     def _binding_external_url(self, binding):
         """Return the URL of a bound record in the channel's admin, or False."""
         return False

@@ -78,6 +78,16 @@ class RetailBackend(models.Model):
             description=f"{self.name}: export {flow}",
         )._export_flow(flow)
 
+    def _job_store_values(self, job):
+        """queue_job hook: the backend's jobs carry it and their flow (dashboard charts)."""
+        values = super()._job_store_values(job)
+        flow = job.args[0] if job.method_name == "_export_flow" and job.args else None
+        values.update(
+            retail_backend_id=self[:1].id,
+            retail_flow=f"export {flow}" if flow else job.method_name.strip("_").replace("_", " "),
+        )
+        return values
+
     def _export_flow(self, flow):
         """Job: export what is dirty in ``flow``. Returns a short report."""
         self.ensure_one()

@@ -139,6 +139,12 @@ class RetailEvent(models.Model):
             event.with_context(retail_event_internal=True).write(values)
         return True
 
+    def _job_store_values(self, job):
+        """queue_job hook: an import job carries its event's backend and topic."""
+        values = super()._job_store_values(job)
+        values.update(retail_backend_id=self[:1].backend_id.id, retail_flow=self[:1].topic)
+        return values
+
     def _process_job(self, replay=False):
         """Job: import one event. Returns a short report of what happened."""
         self.ensure_one()

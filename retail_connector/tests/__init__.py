@@ -6,6 +6,7 @@ from . import (
     test_event_flow,
     test_generic_webhook,
     test_intake,
+    test_jobs_dashboard,
     test_order_import,
     test_outbound,
     test_ownership,

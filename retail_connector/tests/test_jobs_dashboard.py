@@ -1,0 +1,42 @@
+from odoo.tests import tagged
+
+from .common import RetailCase
+
+
+@tagged("post_install", "-at_install")
+class TestConnectorJobs(RetailCase):
+    """Jobs carry their backend and flow, so the dashboard's graph and pivot can group them."""
+
+    def test_import_and_export_jobs_carry_backend_and_flow(self):
+        event, _created = self.store(self.customer_payload(), key="job-1")
+        other, _created = self.store(self.customer_payload("C-2"), key="job-2", topic="order")
+        self.backend._schedule_export("products")
+        Job = self.env["queue.job"]
+        jobs = Job.search([("retail_backend_id", "=", self.backend.id)])
+        self.assertEqual(
+            sorted(jobs.mapped("retail_flow")), ["customer", "export products", "order"]
+        )
+        self.assertEqual(
+            Job.search([("uuid", "=", event.job_uuid)]).retail_backend_id, self.backend
+        )
+        groups = Job.read_group(
+            [("retail_backend_id", "=", self.backend.id)],
+            ["exec_time:sum"],
+            ["retail_backend_id", "retail_flow"],
+            lazy=False,
+        )
+        self.assertEqual(
+            {group["retail_flow"]: group["__count"] for group in groups},
+            {"customer": 1, "order": 1, "export products": 1},
+        )
+        self.assertTrue(other.job_uuid)
+
+    def test_jobs_action_opens_graph_and_pivot_of_one_backend(self):
+        action = self.backend.action_open_jobs()
+        self.assertEqual(action["res_model"], "queue.job")
+        self.assertEqual(action["domain"], [("retail_backend_id", "=", self.backend.id)])
+        modes = [mode for _view, mode in action["views"]]
+        self.assertEqual(modes[:2], ["graph", "pivot"])
+        views = self.env["queue.job"].get_views(action["views"])
+        self.assertIn("retail_flow", views["views"]["pivot"]["arch"])
+        self.assertIn("date_created", views["views"]["graph"]["arch"])
