@@ -44,8 +44,9 @@ class Odoo:
             return None
 
 
-def configure(odoo, shopify, salesforce, catalogue):
-    """Create and configure both backends; return their ids."""
+def configure(odoo, shopify, salesforce, catalogue, stock_quantity=100):
+    """Create the catalogue's products with stock and configure one backend per sandbox
+    (no Salesforce backend when ``salesforce`` is None); return their ids."""
     odoo.call("res.currency", "write", [odoo.ref("base.EUR")], {"active": True})
     products = create_products(odoo, catalogue)
     stock = odoo.ref("stock.stock_location_stock")
@@ -53,13 +54,17 @@ def configure(odoo, shopify, salesforce, catalogue):
         odoo.call(
             "stock.quant",
             "create",
-            {"product_id": product_id, "location_id": stock, "inventory_quantity": 100},
+            {
+                "product_id": product_id,
+                "location_id": stock,
+                "inventory_quantity": stock_quantity,
+            },
             context={"inventory_mode": True},
         )
     quants = odoo.call("stock.quant", "search", [("product_id", "in", products)])
     odoo.button("stock.quant", "action_apply_inventory", quants)
     shopify_id = configure_shopify(odoo, shopify, stock)
-    salesforce_id = configure_salesforce(odoo, salesforce)
+    salesforce_id = configure_salesforce(odoo, salesforce) if salesforce else None
     return shopify_id, salesforce_id
 
 

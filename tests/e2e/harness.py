@@ -3,7 +3,8 @@ three addons, Odoo with workers and the queue_job runner, configured backends.
 
 Everything listens on 127.0.0.1. Odoo runs in its own process group, so that it can be stopped
 or killed (SIGKILL of the whole group) and restarted on the same database. ``Stack.close()``
-stops Odoo and the sandboxes and drops the database it created (``RC_KEEP_DB=1`` keeps it).
+stops Odoo and the sandboxes and drops the database it created (``RC_KEEP_DB=1`` or
+``keep_db=True`` keeps it). ``make demo`` runs on this same stack.
 """
 
 import os
@@ -239,7 +240,8 @@ class Stack:
 
     def __init__(self, database, *, odoo_port, shopify_port, salesforce_port=None,
                  salesforce=False, runner=True, cron_threads=1, webhook_backoff=0.05,
-                 stock_quantity=100000, channels="root:2,root.retail:2"):
+                 stock_quantity=100000, channels="root:2,root.retail:2", log_level="warn",
+                 keep_db=None):
         self.database = database
         self.odoo_port, self.shopify_port, self.salesforce_port = (
             odoo_port, shopify_port, salesforce_port)
@@ -248,6 +250,8 @@ class Stack:
         self.webhook_backoff = webhook_backoff
         self.stock_quantity = stock_quantity
         self.channels = channels
+        self.log_level = log_level
+        self.keep_db = bool(os.environ.get("RC_KEEP_DB")) if keep_db is None else keep_db
         self.shopify = self.salesforce = self.odoo = self.rpc = None
         self.shopify_backend = self.salesforce_backend = None
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{database}-"))
@@ -284,7 +288,8 @@ class Stack:
         self._created_db = True
         self.odoo = OdooServer(
             self.database, self.odoo_port, self.workdir,
-            cron_threads=self.cron_threads, runner=self.runner, channels=self.channels)
+            cron_threads=self.cron_threads, runner=self.runner, channels=self.channels,
+            log_level=self.log_level)
         self.odoo.install()
         self.odoo.start()
         self.rpc = Rpc(self.odoo.url, self.database)
@@ -293,22 +298,8 @@ class Stack:
             f"(log {self.odoo.logfile}), Shopify sandbox {self.shopify.base_url}")
 
     def configure(self, catalogue):
-        odoo = self.rpc
-        odoo.call("res.currency", "write", [odoo.ref("base.EUR")], {"active": True})
-        products = demo_setup.create_products(odoo, catalogue)
-        stock = odoo.ref("stock.stock_location_stock")
-        for product_id in products:
-            odoo.call(
-                "stock.quant", "create",
-                {"product_id": product_id, "location_id": stock,
-                 "inventory_quantity": self.stock_quantity},
-                context={"inventory_mode": True},
-            )
-        quants = odoo.call("stock.quant", "search", [("product_id", "in", products)])
-        odoo.button("stock.quant", "action_apply_inventory", quants)
-        self.shopify_backend = demo_setup.configure_shopify(odoo, self.shopify, stock)
-        if self.with_salesforce:
-            self.salesforce_backend = demo_setup.configure_salesforce(odoo, self.salesforce)
+        self.shopify_backend, self.salesforce_backend = demo_setup.configure(
+            self.rpc, self.shopify, self.salesforce, catalogue, self.stock_quantity)
 
     # -- helpers -------------------------------------------------------------------------------
     @property
@@ -346,7 +337,7 @@ class Stack:
                     sandbox.stop()
                 except Exception as error:
                     log(f"warning: sandbox stop: {error}")
-        if self._created_db and not os.environ.get("RC_KEEP_DB"):
+        if self._created_db and not self.keep_db:
             try:
                 odoo_env.drop_database(self.database)
             except Exception as error:
