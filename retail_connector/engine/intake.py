@@ -39,10 +39,15 @@ def hmac_matches(body, signature, secrets, digest=hashlib.sha256, encoding="base
 
 def webhook_backend(env, backend_id, backend_type):
     """The active backend of ``backend_type`` a webhook URL names, or an empty recordset."""
-    backend = env["retail.backend"].sudo().browse(backend_id).exists()
-    if not backend or not backend.active or backend.backend_type != backend_type:
-        return env["retail.backend"]
-    return backend
+    # One query on the hot path: the row of an active backend of this type, all its columns.
+    Backend = env["retail.backend"].sudo()
+    columns = [
+        name
+        for name, field in Backend._fields.items()
+        if field.store and field.column_type and field.prefetch is True
+    ]
+    domain = [("id", "=", backend_id), ("backend_type", "=", backend_type)]
+    return Backend.search_fetch(domain, columns, limit=1)
 
 
 def read_bounded_body(httprequest, limit):
@@ -80,10 +85,6 @@ def store_event(
         .sudo()
         .with_context(tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True)
     )
-    domain = [("backend_id", "=", backend.id), ("idempotency_key", "=", idempotency_key)]
-    existing = Event.search(domain, limit=1)
-    if existing:
-        return existing, False
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8", errors="replace")
     elif not isinstance(payload, str):
@@ -97,13 +98,17 @@ def store_event(
         "payload": payload,
         "headers": json.dumps(headers or {}, sort_keys=True),
     }
+    # Insert first: a new event (the common case) costs no lookup; the unique constraint on
+    # (backend, key) answers for a duplicate, which is then read back. A duplicate still being
+    # created by a concurrent transaction is not visible yet: an empty recordset then.
     try:
         with mute_logger("odoo.sql_db"), backend.env.cr.savepoint():
             event = Event.create(values)
     except UniqueViolation:
-        return Event.browse(), False
+        domain = [("backend_id", "=", backend.id), ("idempotency_key", "=", idempotency_key)]
+        return Event.search(domain, limit=1), False
     if enqueue:
-        event._enqueue()
+        event._enqueue(new=True)
     return event, True
 
 

@@ -122,14 +122,18 @@ class RetailEvent(models.Model):
     # ------------------------------------------------------------------
     # Jobs
     # ------------------------------------------------------------------
-    def _enqueue(self, delay=0, replay=False):
-        """Enqueue the import job of each event (at most one pending job per event)."""
+    def _enqueue(self, delay=0, replay=False, new=False):
+        """Enqueue the import job of each event (at most one pending job per event).
+
+        ``new``: the events were just created, so no job of theirs can exist yet and the
+        identity check (one query per job) is skipped on the intake's hot path.
+        """
         for event in self:
             backend = event.backend_id
             eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
             job = event.with_delay(
                 channel=backend._job_channel(),
-                identity_key=f"retail-event-{event.id}",
+                identity_key=None if new else f"retail-event-{event.id}",
                 eta=eta,
                 description=f"{backend.name}: {event.topic} {event.external_id or ''}",
             )._process_job(replay=replay)

@@ -241,7 +241,7 @@ class Stack:
     def __init__(self, database, *, odoo_port, shopify_port, salesforce_port=None,
                  salesforce=False, runner=True, cron_threads=1, webhook_backoff=0.05,
                  stock_quantity=100000, channels="root:2,root.retail:2", log_level="warn",
-                 keep_db=None):
+                 keep_db=None, workers=None):
         self.database = database
         self.odoo_port, self.shopify_port, self.salesforce_port = (
             odoo_port, shopify_port, salesforce_port)
@@ -251,6 +251,8 @@ class Stack:
         self.stock_quantity = stock_quantity
         self.channels = channels
         self.log_level = log_level
+        # HTTP workers of Odoo: RC_ODOO_WORKERS, 2 by default (one per core here).
+        self.workers = workers or int(os.environ.get("RC_ODOO_WORKERS", "2"))
         self.keep_db = bool(os.environ.get("RC_KEEP_DB")) if keep_db is None else keep_db
         self.shopify = self.salesforce = self.odoo = self.rpc = None
         self.shopify_backend = self.salesforce_backend = None
@@ -288,8 +290,8 @@ class Stack:
         self._created_db = True
         self.odoo = OdooServer(
             self.database, self.odoo_port, self.workdir,
-            cron_threads=self.cron_threads, runner=self.runner, channels=self.channels,
-            log_level=self.log_level)
+            workers=self.workers, cron_threads=self.cron_threads, runner=self.runner,
+            channels=self.channels, log_level=self.log_level)
         self.odoo.install()
         self.odoo.start()
         self.rpc = Rpc(self.odoo.url, self.database)
