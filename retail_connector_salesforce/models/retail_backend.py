@@ -43,7 +43,7 @@ class RetailBackend(models.Model):
         string="My Domain",
         help="The part before .salesforce.com, e.g. acme.my or acme--uat.sandbox.my.",
     )
-    sf_api_version = fields.Char(string="API Version", default=DEFAULT_API_VERSION)
+    sf_api_version = fields.Char(string="Salesforce API Version", default=DEFAULT_API_VERSION)
     sf_auth_method = fields.Selection(
         [
             ("jwt", "JWT bearer (connected app certificate)"),

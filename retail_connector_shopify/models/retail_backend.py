@@ -23,7 +23,7 @@ class RetailBackend(models.Model):
         "X-Shopify-Shop-Domain differs are refused.",
     )
     shopify_api_version = fields.Char(
-        string="API Version",
+        string="Shopify API Version",
         default=const.DEFAULT_API_VERSION,
         tracking=True,
         help="Admin API version (YYYY-MM). Shopify supports each version 12 months; move to a "
