@@ -14,16 +14,33 @@ backend. Then:
 3. webhook-to-order latency: from the event's creation (webhook stored) to the end of the job
    that imported it (``queue_job.date_done``), per order: for the burst of phase 2 (how long
    the last orders of a flash sale wait), and for orders placed at a steady pace (one every
-   RC_BENCH_STEADY_SECONDS, 2) that the target (p95 < 5 s) is about.
+   RC_BENCH_STEADY_SECONDS, 2) that the target (p95 < 5 s) is about. Only webhook events
+   count (not the catch-up poll's, whose creation time is the start of the poll).
 4. stock push: RC_BENCH_STOCK_LEVELS levels (10,000) changed in one transaction; mutation calls
    against ceil(N/250), wall time against the throttle floor, calls of an unchanged rerun.
-5. peak RSS of the Odoo processes, sampled every 0.5 s during the whole run.
+5. stock-change-to-Shopify latency: RC_BENCH_STOCK_CHANGES (30) single stock levels changed
+   over XML-RPC as a warehouse user applies an inventory adjustment, one every
+   RC_BENCH_STOCK_CHANGE_SECONDS (0.75); from the change's commit (the call's answer) to the
+   moment the sandbox holds the new available quantity at every mapped location (the store
+   polled in-process every 10 ms). Target p95 < 5 s.
+6. catalogue export: RC_BENCH_CATALOGUE_PRODUCTS (2000) templates of 3 variants each created
+   with the ORM in one process (unpublished), then published in one XML-RPC write as a user's
+   mass edit: the connector enqueues its products export job, run by the queue_job runner
+   (one bulk ``productSet`` operation above 50 templates). Admin API calls against the
+   contract's minimum for a bulk operation; wall time from the publishing commit until the
+   sandbox has every variant, and until Odoo has bound them, next to the bulk operation's own
+   run time in the sandbox. The stock export the new bindings trigger is then watched for
+   RC_BENCH_CATALOGUE_FOLLOW seconds (60): its calls, and the levels stocked in the sandbox
+   against variants x mapped locations.
+7. peak RSS of the Odoo processes, sampled every 0.5 s during the whole run.
 
 Settings: RC_BENCH_RATE (100 req/s), RC_BENCH_SECONDS (30), RC_BENCH_ORDERS (100),
 RC_BENCH_DB (retail_bench), RC_BENCH_PORT (8079), RC_BENCH_SHOPIFY_PORT (8711),
 RC_BENCH_SALESFORCE_PORT (8712), RC_BENCH_TIMEOUT (seconds to wait for ingestion, 600),
 RC_BENCH_STEADY_ORDERS (15), RC_BENCH_STEADY_SECONDS (2), RC_BENCH_STOCK_LEVELS (10000),
-RC_BENCH_PHASES (intake,ingestion,latency,stock).
+RC_BENCH_STOCK_CHANGES (30), RC_BENCH_STOCK_CHANGE_SECONDS (0.75),
+RC_BENCH_CATALOGUE_PRODUCTS (2000), RC_BENCH_CATALOGUE_FOLLOW (60),
+RC_BENCH_PHASES (intake,ingestion,latency,stock,stock_latency,catalogue).
 """
 
 import json
@@ -32,6 +49,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,9 +70,14 @@ SHOPIFY_PORT = int(os.environ.get("RC_BENCH_SHOPIFY_PORT", "8711"))
 SALESFORCE_PORT = int(os.environ.get("RC_BENCH_SALESFORCE_PORT", "8712"))
 TIMEOUT = float(os.environ.get("RC_BENCH_TIMEOUT", "600"))
 STOCK_LEVELS = int(os.environ.get("RC_BENCH_STOCK_LEVELS", "10000"))
-PHASES = os.environ.get("RC_BENCH_PHASES", "intake,ingestion,latency,stock").split(",")
+PHASES = os.environ.get(
+    "RC_BENCH_PHASES", "intake,ingestion,latency,stock,stock_latency,catalogue").split(",")
 STEADY_ORDERS = int(os.environ.get("RC_BENCH_STEADY_ORDERS", "15"))
 STEADY_SECONDS = float(os.environ.get("RC_BENCH_STEADY_SECONDS", "2"))
+STOCK_CHANGES = int(os.environ.get("RC_BENCH_STOCK_CHANGES", "30"))
+STOCK_CHANGE_SECONDS = float(os.environ.get("RC_BENCH_STOCK_CHANGE_SECONDS", "0.75"))
+CATALOGUE_PRODUCTS = int(os.environ.get("RC_BENCH_CATALOGUE_PRODUCTS", "2000"))
+CATALOGUE_FOLLOW = float(os.environ.get("RC_BENCH_CATALOGUE_FOLLOW", "60"))
 
 MB = 1024 * 1024
 
@@ -236,13 +259,18 @@ def bench_latency(stack, figures):
 
 
 def webhook_to_order_latencies(stack, external_ids):
-    """Per order: first event stored -> end of the job that made the event done (seconds)."""
+    """Per order: first webhook stored -> end of the first job of its webhooks (seconds).
+
+    Events of the catch-up poll (idempotency key ``poll:...``) are left out: their
+    ``create_date`` is the start of the poll's transaction, which may precede the order
+    itself (a poll that ran for seconds made an order look 4 to 10 s late)."""
     values = ",".join(f"'{int(i)}'" for i in external_ids)
     rows = odoo_env.psql(
         "SELECT e.external_id, min(e.create_date), min(j.date_done) "
         "FROM retail_event e JOIN queue_job j ON j.uuid = e.job_uuid "
         f"WHERE e.backend_id = {int(stack.shopify_backend)} AND e.external_id IN ({values}) "
-        "AND e.state = 'done' AND e.res_model = 'sale.order' GROUP BY e.external_id",
+        "AND e.state = 'done' AND e.res_model = 'sale.order' "
+        "AND e.idempotency_key NOT LIKE 'poll:%' GROUP BY e.external_id",
         database=stack.database,
     )
     return [(done - received).total_seconds() for _external, received, done in rows
@@ -367,6 +395,244 @@ def bench_stock(stack, figures):
                 ok=not rerun.get("calls"))
 
 
+def max_job_id(stack):
+    return odoo_env.psql("SELECT coalesce(max(id), 0) FROM queue_job",
+                         database=stack.database)[0][0]
+
+
+def export_jobs(stack, since_job_id, flow):
+    """(state, date_created, date_started, date_done) of the ``flow`` export jobs created
+    after ``since_job_id``, oldest first."""
+    return odoo_env.psql(
+        "SELECT state, date_created, date_started, date_done FROM queue_job "
+        f"WHERE id > {int(since_job_id)} AND name LIKE '%export {flow}%' ORDER BY id",
+        database=stack.database)
+
+
+def bench_stock_latency(stack, figures):
+    """Single stock levels changed at a steady pace; commit -> Shopify has the quantity."""
+    count, pace, variants = STOCK_CHANGES, STOCK_CHANGE_SECONDS, 10
+    log(f"\n== stock-change-to-Shopify latency: {count} inventory adjustments over XML-RPC, "
+        f"one every {pace:g}s ==")
+    if not sc.wait_idle(stack, timeout=180):
+        log("  (the job queue was still busy after 180s: the figures include that wait)")
+    store, rpc = stack.shopify.store, stack.rpc
+    locations = list(store.locations)
+    stack.shopify.control.seed({"products": [{"title": "Bench latency", "variants": [
+        {"sku": f"BENCHLAT-{v:03d}", "price": "10.00", "options": {"Title": f"L{v}"},
+         "stock": dict.fromkeys(locations, 5)} for v in range(variants)]}]})
+    with store.lock:
+        rows = [{"sku": v["sku"], "variant_id": v["id"], "product_id": v["product_id"],
+                 "inventory_item_id": v["inventory_item_id"]}
+                for v in store.variants.values() if str(v.get("sku", "")).startswith("BENCHLAT")]
+    path = stack.workdir / "latency_variants.json"
+    path.write_text(json.dumps(rows))
+    odoo_script(stack, "stock_setup.py", "setup", path)
+    items = {row["sku"]: int(row["inventory_item_id"]) for row in rows}
+    products = rpc.call("product.product", "search_read",
+                        [("default_code", "=like", "BENCHLAT-%")], fields=["default_code"])
+    products = sorted((p["default_code"], p["id"]) for p in products)
+    mapped = [int(m["external_value"]) for m in rpc.call(
+        "retail.value.mapping", "search_read",
+        [("backend_id", "=", stack.shopify_backend), ("kind", "=", "location"),
+         ("is_complete", "=", True)], fields=["external_value"])]
+    stock = rpc.ref("stock.stock_location_stock")
+
+    def adjust(product_id, quantity):
+        """The warehouse user's inventory adjustment: counted quantity, then Apply."""
+        quant = rpc.call("stock.quant", "create",
+                         {"product_id": product_id, "location_id": stock,
+                          "inventory_quantity": quantity}, context={"inventory_mode": True})
+        clicked = time.time()
+        rpc.button("stock.quant", "action_apply_inventory", [quant])
+        return clicked, time.time()  # the transaction committed before Odoo answered
+
+    def in_shopify(item, quantity):
+        with store.lock:
+            levels = [store.levels.get((item, location)) for location in mapped]
+            return all(level and store.quantity(level, "available") == quantity
+                       for level in levels)
+
+    # warm-up (first push of two bindings, workers' caches), not measured
+    for index in range(2):
+        sku, product_id = products[index]
+        adjust(product_id, 100 + index)
+    sc.wait_idle(stack, timeout=120)
+
+    seen, expected = {}, {}
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for index, (item, quantity) in list(expected.items()):
+                if index not in seen and in_shopify(item, quantity):
+                    seen[index] = time.time()
+            stop.wait(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    last_job = max_job_id(stack)
+    clicked, committed = {}, {}
+    started = time.perf_counter()
+    for index in range(count):
+        delay = started + index * pace - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        sku, product_id = products[index % len(products)]
+        quantity = 200 + index  # distinct per change: each one is recognisable in Shopify
+        expected[index] = (items[sku], quantity)
+        clicked[index], committed[index] = adjust(product_id, quantity)
+    deadline = time.time() + 60
+    while len(seen) < count and time.time() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    watcher.join(timeout=5)
+    latencies = [seen[i] - committed[i] for i in range(count) if i in seen]
+    from_click = [seen[i] - clicked[i] for i in range(count) if i in seen]
+    jobs = export_jobs(stack, last_job, "stock")
+    pickup = [(s - c).total_seconds() for _st, c, s, _d in jobs if c and s]
+    run = [(d - s).total_seconds() for _st, _c, s, d in jobs if s and d]
+    log(f"  {len(latencies)}/{count} changes seen in the sandbox; {len(jobs)} stock export "
+        f"jobs: created->started p50 {_fmt(percentile(pickup, 0.5))} s / p95 "
+        f"{_fmt(percentile(pickup, 0.95))} s, run p50 {_fmt(percentile(run, 0.5))} s / p95 "
+        f"{_fmt(percentile(run, 0.95))} s")
+    if latencies:
+        log(f"  from the commit: min {min(latencies):.3f} s, max {max(latencies):.3f} s; from "
+            f"the Apply click (call sent): p50 {_fmt(percentile(from_click, 0.5))} s, p95 "
+            f"{_fmt(percentile(from_click, 0.95))} s")
+    p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    figures.add("stock_latency_p50", p50, "s")
+    figures.add("stock_latency_p95", p95, "s", "<5s",
+                ok=p95 is not None and p95 < 5 and len(latencies) == count)
+
+
+PRODUCT_OPERATIONS = ("StagedUploadsCreate", "BulkOperationRunMutation", "BulkOperationNode",
+                      "ProductSet")
+PRODUCT_MUTATIONS = ("StagedUploadsCreate", "BulkOperationRunMutation", "ProductSet")
+
+
+def bench_catalogue(stack, figures):
+    """2,000 templates x 3 variants published at once: the products export's calls and wall
+    time until the sandbox has (and Odoo has bound) every variant."""
+    count, prefix = CATALOGUE_PRODUCTS, "BENCHCAT"
+    log(f"\n== catalogue export: {count} products x 3 variants published at once ==")
+    if not sc.wait_idle(stack, timeout=180):
+        log("  (the job queue was still busy after 180s)")
+    created = odoo_script(stack, "catalogue_setup.py", "create", count, prefix)
+    wanted = created["variants"]
+    log(f"  {len(created['templates'])} templates, {wanted} variants created in Odoo (ORM, "
+        f"unpublished) in {created['seconds']:.0f}s")
+    store, control = stack.shopify.store, stack.shopify.control
+    control.reset_counters()
+    last_job = max_job_id(stack)
+    with store.lock:
+        last_bulk = max(store.bulk_operations, default=0)
+    begin = time.time()
+    stack.rpc.call("product.template", "write", created["templates"],
+                   {"shopify_publish": True,
+                    "shopify_backend_ids": [(6, 0, [stack.shopify_backend])]})
+    committed = time.time()
+    log(f"  published in one XML-RPC write ({committed - begin:.1f}s); waiting for the "
+        "export...")
+
+    def in_sandbox():
+        with store.lock:
+            return sum(1 for v in store.variants.values()
+                       if str(v.get("sku") or "").startswith(prefix + "-"))
+
+    sandbox_at = done_at = None
+    jobs, pending = [], None
+    deadline = committed + TIMEOUT
+    last_report = time.time()
+    while time.time() < deadline:
+        if sandbox_at is None and in_sandbox() >= wanted:
+            sandbox_at = time.time()
+        jobs = export_jobs(stack, last_job, "products")
+        if jobs and all(job[0] in ("done", "failed", "cancelled") for job in jobs):
+            pending = odoo_env.psql(
+                "SELECT count(*) FROM product_template WHERE shopify_export_pending AND id IN "
+                f"({','.join(map(str, created['templates']))})", database=stack.database)[0][0]
+            if not pending:
+                done_at = time.time()
+                break
+        if time.time() - last_report > 15:
+            last_report = time.time()
+            log(f"  ... {in_sandbox()}/{wanted} variants in the sandbox after "
+                f"{time.time() - committed:.0f}s, jobs {[job[0] for job in jobs]}")
+        time.sleep(0.2)
+    if sandbox_at is None and in_sandbox() >= wanted:
+        sandbox_at = time.time()
+    operations = control.counters().get("operations", {})
+    calls = {name: operations.get(name, {}).get("calls", 0) for name in PRODUCT_OPERATIONS}
+    total = sum(calls.values())
+    mutations = sum(calls[name] for name in PRODUCT_MUTATIONS)
+    bound = odoo_env.psql(
+        "SELECT count(*) FROM retail_product_binding b JOIN product_product p "
+        f"ON p.id = b.odoo_id WHERE b.backend_id = {int(stack.shopify_backend)} "
+        f"AND p.default_code LIKE '{prefix}-%'", database=stack.database)[0][0]
+    with store.lock:
+        bulks = [op for key, op in store.bulk_operations.items()
+                 if key > last_bulk and op["type"] == "MUTATION"]
+    floor = None
+    if bulks and all(op.get("completed_at") for op in bulks):
+        floor = sum((op["completed_at"] - op["created_at"]).total_seconds() for op in bulks)
+    log(f"  jobs {[job[0] for job in jobs]}; {in_sandbox()}/{wanted} variants in the sandbox, "
+        f"{bound} bound in Odoo; bulk operations {len(bulks)} "
+        f"({[op['status'] for op in bulks]}); Admin API calls {calls}")
+    log(f"  (one productSet per product, the non-bulk path, would be {count} calls)")
+    sandbox_wall = sandbox_at - committed if sandbox_at else None
+    bound_wall = done_at - committed if done_at else None
+    figures.add("catalogue_export_mutations", mutations, "calls",
+                "=2 (1 staged upload + 1 bulk op)", floor=2, ratio=mutations / 2,
+                ok=mutations == 2)
+    figures.add("catalogue_export_calls", total, "calls", ">=3 (+ status polls)", floor=3,
+                ratio=total / 3)
+    figures.add("catalogue_export_wall", sandbox_wall, "s", f"{wanted} variants in Shopify",
+                floor=floor, ratio=sandbox_wall / floor if sandbox_wall and floor else None,
+                ok=sandbox_wall is not None)
+    figures.add("catalogue_bound_wall", bound_wall, "s", f"{wanted} bound in Odoo",
+                floor=floor, ratio=bound_wall / floor if bound_wall and floor else None,
+                ok=bound_wall is not None and bound == wanted)
+    catalogue_stock_follow(stack, figures, last_job, prefix, wanted)
+
+
+STOCK_OPERATIONS = ("InventorySetQuantities", "InventoryActivate", "InventoryLevelsById",
+                    "VariantsBySku")
+
+
+def catalogue_stock_follow(stack, figures, since_job_id, prefix, variants):
+    """The new bindings are dirty for the stock flow: watch that export for a while."""
+    if CATALOGUE_FOLLOW <= 0:
+        return
+    started = time.time()
+    while time.time() - started < CATALOGUE_FOLLOW:
+        jobs = export_jobs(stack, since_job_id, "stock")
+        if jobs and all(job[0] in ("done", "failed", "cancelled") for job in jobs):
+            break
+        time.sleep(1)
+    operations = stack.shopify.control.counters().get("operations", {})
+    calls = {name: operations.get(name, {}).get("calls", 0) for name in STOCK_OPERATIONS}
+    pending = odoo_env.psql(
+        "SELECT count(*) FROM retail_product_binding b JOIN product_product p "
+        f"ON p.id = b.odoo_id WHERE b.export_pending AND p.default_code LIKE '{prefix}-%'",
+        database=stack.database)[0][0]
+    store = stack.shopify.store
+    with store.lock:
+        items = {v["inventory_item_id"] for v in store.variants.values()
+                 if str(v.get("sku") or "").startswith(prefix + "-")}
+        stocked = sum(1 for key in store.levels if key[0] in items)
+    mappings = stack.rpc.call("retail.value.mapping", "search_count",
+                              [("backend_id", "=", stack.shopify_backend),
+                               ("kind", "=", "location"), ("is_complete", "=", True)])
+    log(f"  stock export of the new bindings after {time.time() - started:.0f}s: jobs "
+        f"{[job[0] for job in export_jobs(stack, since_job_id, 'stock')]}, calls {calls}, "
+        f"{stocked} levels stocked in the sandbox for {variants} variants, {pending} "
+        "bindings still dirty")
+    levels = variants * mappings
+    figures.add("catalogue_stocked_levels", stocked, "levels",
+                f"{levels} after {CATALOGUE_FOLLOW:g}s", ok=stocked >= levels)
+
+
 def diagnostics(stack):
     """What slowed the run down, from the Odoo logs and the backend's chatter."""
     conflicts = 0
@@ -402,14 +668,19 @@ def main():
                     bench_stock(stack, figures)
                 except Exception as error:
                     log(f"BENCH stock_push=skipped ({type(error).__name__}: {error})")
+            if "stock_latency" in PHASES:
+                bench_stock_latency(stack, figures)
+            if "catalogue" in PHASES:
+                bench_catalogue(stack, figures)
         finally:
             sampler.stop()
         figures.add("worker_rss_peak", sampler.peak_worker / MB, "MB", "<600MB",
                     ok=sampler.peak_worker < 600 * MB)
         figures.add("odoo_rss_peak_total", sampler.peak_total / MB, "MB")
         diagnostics(stack)
-    log(f"\nBenchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
-        f"{time.time() - started:.0f}s):\n")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    log(f"\nBenchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average "
+        f"{load} at the end, {time.time() - started:.0f}s):\n")
     log(figures.table())
     short = [row[0] for row in figures.rows if row[6] is False]
     log(f"\nBENCH summary: {len(figures.rows)} figures, "
