@@ -3,7 +3,9 @@
 Pure decisions over one channel order and its Odoo sale order: each mismatch says its kind,
 the expected and the found value, and whether importing the order again can fix it. The
 channel addon reads the orders of the window (:meth:`retail.backend._reconcile_orders`); the
-report model stores the mismatches and puts each in the exception queue.
+report model stores the mismatches and puts each in the exception queue. Other addons add
+mismatches of their own for the sale orders checked (``retail.reconciliation``
+``_extra_mismatches``, e.g. the order status a CRM shows).
 """
 
 from dataclasses import dataclass
@@ -20,7 +22,8 @@ class Mismatch:
     expected: str
     found: str
     record: object = None  # the Odoo record concerned, if any
-    reimport: bool = False
+    reimport: bool = False  # an automatic fix exists (by default: import the order again)
+    payload: object = None  # what the fix needs when it is not the channel's order payload
 
 
 def compare_order(order, sale, tolerance):

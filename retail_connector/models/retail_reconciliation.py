@@ -49,36 +49,66 @@ class RetailReconciliation(models.Model):
     def action_run(self):
         """Compare every channel order of the window with Odoo and record the mismatches."""
         for report in self:
-            report.line_ids.unlink()
-            backend = report.backend_id
-            Binding = self.env["retail.order.binding"].sudo()
-            checked = 0
-            lines = []
-            for order, payload in backend._reconcile_orders(report.date_from, report.date_to):
-                checked += 1
-                sale = Binding._find(backend, order.external_id).odoo_id
-                for mismatch in compare_order(order, sale, backend.rounding_tolerance):
-                    lines.append(report._line_values(mismatch, payload))
-            self.env["retail.reconciliation.line"].create(lines)
-            report.write(
-                {
-                    "run_at": fields.Datetime.now(),
-                    "checked_count": checked,
-                    "state": "mismatch" if lines else "clean",
-                    "summary": _(
-                        "%(checked)s orders checked, %(count)s mismatches",
-                        checked=checked,
-                        count=len(lines),
-                    )
-                    if lines
-                    else _("%s orders checked: the books agree.", checked),
-                }
+            report._check_orders(
+                report.backend_id._reconcile_orders(report.date_from, report.date_to)
             )
-            report.line_ids._queue_exceptions()
         return True
+
+    def _check_orders(self, orders):
+        """Compare ``orders`` with Odoo, record the mismatches and queue them as exceptions.
+
+        ``orders`` yields ``(canonical order, raw payload)`` as the channel gave them
+        (:meth:`retail.backend._reconcile_orders`). The sale orders found are then handed to
+        :meth:`_extra_mismatches`, so that other addons compare them with what they keep
+        elsewhere (e.g. the status a CRM shows), whatever the channel.
+        """
+        self.ensure_one()
+        self.line_ids.unlink()
+        backend = self.backend_id
+        Binding = self.env["retail.order.binding"].sudo()
+        checked = 0
+        lines = []
+        sale_ids = []
+        for order, payload in orders:
+            checked += 1
+            sale = Binding._find(backend, order.external_id).odoo_id
+            sale_ids += sale.ids
+            for mismatch in compare_order(order, sale, backend.rounding_tolerance):
+                lines.append(self._line_values(mismatch, payload))
+        sales = self.env["sale.order"].sudo().browse(list(dict.fromkeys(sale_ids)))
+        for mismatch in self._extra_mismatches(sales):
+            lines.append(self._line_values(mismatch, None))
+        self.env["retail.reconciliation.line"].create(lines)
+        self.write(
+            {
+                "run_at": fields.Datetime.now(),
+                "checked_count": checked,
+                "state": "mismatch" if lines else "clean",
+                "summary": _(
+                    "%(checked)s orders checked, %(count)s mismatches",
+                    checked=checked,
+                    count=len(lines),
+                )
+                if lines
+                else _("%s orders checked: the books agree.", checked),
+            }
+        )
+        self.line_ids._queue_exceptions()
+        return True
+
+    def _extra_mismatches(self, sales):
+        """Return more :class:`~..engine.reconcile.Mismatch` for the checked ``sales``.
+
+        Hook for addons that keep a copy of the orders elsewhere (the Salesforce addon compares
+        the status its CRM shows). A mismatch's ``payload`` is what its fix (the line's
+        ``_fix``) needs; none by default.
+        """
+        return []
 
     def _line_values(self, mismatch, payload):
         record = mismatch.record
+        if mismatch.payload is not None:
+            payload = mismatch.payload
         return {
             "reconciliation_id": self.id,
             "kind": mismatch.kind,
@@ -144,9 +174,7 @@ class RetailReconciliationLine(models.Model):
                         reference=line.reference,
                         expected=line.expected,
                         found=line.found,
-                        hint=_(" Re-import it from the reconciliation report.")
-                        if line.can_reimport
-                        else _(" Fix it by hand, then ignore this event."),
+                        hint=line._fix_hint(),
                     ),
                     "res_model": line.res_model,
                     "res_id": line.res_id,
@@ -154,20 +182,38 @@ class RetailReconciliationLine(models.Model):
             )
             line.event_id = event
 
+    def _fix_hint(self):
+        """The sentence of the exception message that says how to fix the mismatch."""
+        self.ensure_one()
+        if self.can_reimport:
+            return _(" Re-import it from the reconciliation report.")
+        return _(" Fix it by hand, then ignore this event.")
+
     def action_reimport(self):
-        """Import the channel's current version of the order again (through the inbox)."""
+        """Fix the lines that have an automatic fix (:meth:`_fix`); their exception is ignored."""
         for line in self.filtered("can_reimport"):
-            backend = line.backend_id
-            event, _created = store_event(
-                backend,
-                backend._reconcile_reimport_topic(),
-                line.payload,
-                f"reimport:{line.reconciliation_id.id}:{line.id}",
-                external_id=line.reference,
-            )
+            event = line._fix()
             line.event_id.action_ignore()
-            line.event_id = event
+            if event:
+                line.event_id = event
         return True
+
+    def _fix(self):
+        """Import the channel's current version of the order again (through the inbox).
+
+        Addons override it for the kinds of mismatch they add; returns the new inbox event,
+        if any.
+        """
+        self.ensure_one()
+        backend = self.backend_id
+        event, _created = store_event(
+            backend,
+            backend._reconcile_reimport_topic(),
+            self.payload,
+            f"reimport:{self.reconciliation_id.id}:{self.id}",
+            external_id=self.reference,
+        )
+        return event
 
     def action_open_record(self):
         self.ensure_one()

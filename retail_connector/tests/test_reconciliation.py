@@ -52,3 +52,32 @@ class TestReconcile(OrderCase):
         line.action_reimport()
         self.assertEqual(line.event_id.topic, "order")
         self.assertEqual(line.event_id.state, "queued")
+
+    def test_report_checks_the_orders_it_is_given(self):
+        """``_check_orders`` compares what the channel gave with Odoo: one line per gap."""
+        clean = self.make_order("2001")
+        changed = self.make_order("2002")
+        Importer = OrderImporter(self.backend)
+        clean_sale = Importer.import_order(clean)
+        changed_sale = Importer.import_order(changed)
+        self.assertTrue(clean_sale and changed_sale)
+        after_edit = self.make_order("2002", quantity=1, total="29.00")
+        report = self.env["retail.reconciliation"].create(
+            {"backend_id": self.backend.id, "date_from": "2026-05-01", "date_to": "2026-05-01"}
+        )
+        report._check_orders([(clean, {"id": "2001"}), (after_edit, {"id": "2002"})])
+        self.assertEqual((report.state, report.checked_count), ("mismatch", 2))
+        self.assertEqual(
+            [(line.kind, line.reference, line.res_id) for line in report.line_ids],
+            [("amount", "#2002", changed_sale.id)],
+        )
+        self.assertEqual(report.line_ids.expected, "29.00")
+        self.assertEqual(report.line_ids.event_id.state, "failed")
+        self.assertIn("Fix it by hand", report.line_ids.event_id.error_message)
+        # the engine alone adds nothing of its own for the sale orders checked
+        self.assertEqual(report._extra_mismatches(clean_sale | changed_sale), [])
+        # run again over the clean order only: the previous lines are replaced
+        report._check_orders([(clean, {"id": "2001"})])
+        self.assertEqual(
+            (report.state, report.checked_count, report.line_ids.ids), ("clean", 1, [])
+        )

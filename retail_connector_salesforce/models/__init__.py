@@ -4,5 +4,6 @@ from . import (
     retail_backend_exports,
     retail_backend_flows,
     retail_backend_orders,
+    retail_reconciliation,
     retail_sf_status_binding,
 )

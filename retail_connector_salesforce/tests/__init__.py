@@ -7,5 +7,6 @@ from . import (
     test_orders_in,
     test_outbound_message,
     test_pure,
+    test_reconciliation,
     test_security,
 )

@@ -304,6 +304,30 @@ class TestShopifyFlows(ShopifyCase):
             {(line.kind, line.reference) for line in again.line_ids},
         )
 
+    def test_reconciliation_finds_an_amount_changed_in_shopify_after_import(self):
+        order = self.place()
+        with trap_jobs() as trap:
+            self.deliver("orders/create", self.control.rest("orders", order["id"]), "amt-1")
+            trap.perform_enqueued_jobs()
+        sale = self.sale_of(order["id"])
+        imported_total = sale.amount_total
+        self.assertAlmostEqual(imported_total, float(order["total_price"]))
+
+        def lines_of(report):
+            return report.line_ids.filtered(lambda line: line.reference == order["name"])
+
+        self.assertFalse(lines_of(self.reconcile()))
+        # the merchant edits the order in Shopify (one shirt instead of two); Odoo never hears
+        edited = self.control.edit_order(order["id"], 1, sku="TSHIRT-BLUE-M")
+        self.assertLess(float(edited["total_price"]), imported_total)
+        (line,) = lines_of(self.reconcile())
+        self.assertEqual(
+            (line.kind, line.expected, float(line.found), line.res_id),
+            ("amount", edited["total_price"], imported_total, sale.id),
+        )
+        self.assertFalse(line.can_reimport, "a confirmed order's lines are fixed by hand")
+        self.assertIn("Fix it by hand", line.event_id.error_message)
+
     def test_setup_checklist_follows_the_onboarding(self):
         backend = self.create_backend(name="Fresh shop")
         self.assertFalse(backend.setup_complete)

@@ -82,6 +82,12 @@ class SandboxControl:
         """Ship everything still open. Fires fulfillments/create, orders/fulfilled."""
         return self._call("POST", f"/orders/{order_id}/fulfill", {"tracking": tracking})
 
+    def edit_order(self, order_id, quantity, sku=None, line_item_id=None):
+        """The merchant edits the order: set a line's quantity (by ``sku`` or
+        ``line_item_id``); totals follow, updated_at moves. Fires orders/updated."""
+        return self._call("POST", f"/orders/{order_id}/edit",
+                          {"sku": sku, "line_item_id": line_item_id, "quantity": quantity})
+
     def set_inventory(self, sku, quantity, location_id=None, name="available"):
         """A merchant edits stock in the admin (fires inventory_levels/update)."""
         return self._call("POST", "/inventory", {"sku": sku, "quantity": quantity,
@@ -99,6 +105,13 @@ class SandboxControl:
 
     def uninstall_app(self):
         return self._call("POST", "/app/uninstall", {})
+
+    def rotate_secret(self, client_secret=None):
+        """Rotate the app's client secret (webhooks signed with the new one from now on)."""
+        return self._call("POST", "/app/secret", {"client_secret": client_secret})
+
+    def drop_previous_secret(self):
+        return self._call("POST", "/app/secret", {"drop_previous": True})
 
     # -- limits, counters, faults ------------------------------------------------------------
     def counters(self):

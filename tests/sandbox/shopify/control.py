@@ -6,6 +6,7 @@ the parsed JSON body and the regex match, and returns ``(status, json)``.
 """
 
 import re
+import uuid
 
 from . import aftersale, orders
 from .mutations_orders import create_subscription
@@ -112,6 +113,57 @@ def _order_action(action):
     return handler
 
 
+def _edit_order(sandbox, body, match):
+    """A merchant edits an order in the admin (order editing: ``orderEditSetQuantity`` then
+    ``orderEditCommit``): ``{"sku"|"line_item_id", "quantity"}`` sets a line's quantity. Tax,
+    totals, reserved stock and the open fulfillment order follow; a paid order whose total
+    grows becomes PARTIALLY_PAID; updated_at moves and orders/updated fires."""
+    store = sandbox.store
+    with store.lock:
+        order = orders.get_order(store, _order_id(match))
+        if order["cancelled_at"]:
+            raise orders.OrderError("Order is cancelled", ["id"], "INVALID")
+        line = next((li for li in order["line_items"]
+                     if li["id"] == int(body.get("line_item_id") or 0)
+                     or (body.get("sku") and li["sku"] == body["sku"])), None)
+        if line is None:
+            raise orders.OrderError("No such line item", ["lineItemId"], "NOT_FOUND")
+        quantity = int(body["quantity"])
+        if quantity < max(line["fulfilled_quantity"], line["refunded_quantity"], 0):
+            raise orders.OrderError("Quantity is below what is fulfilled or refunded",
+                                    ["quantity"], "INVALID")
+        if line["discount_allocations"]:
+            raise orders.OrderError("The sandbox does not edit discounted lines", ["lineItemId"])
+        delta = quantity - line["quantity"]
+        line["quantity"] = quantity
+        for tax_line in line["tax_lines"]:
+            amount = orders._dec(line["price"]) * quantity
+            tax_line["price"] = orders.money(orders._tax_of(
+                amount, orders._dec(tax_line["rate"]), order["taxes_included"]))
+        for fo_id in order["fulfillment_order_ids"]:
+            fulfillment_order = store.fulfillment_orders[fo_id]
+            fo_line = next((x for x in fulfillment_order["line_items"]
+                            if x["line_item_id"] == line["id"]), None)
+            if fo_line and fulfillment_order["status"] not in ("CLOSED", "CANCELLED"):
+                fo_line["total_quantity"] += delta
+                fo_line["remaining_quantity"] += delta
+                store.touch(fulfillment_order)
+                item = store.inventory_items.get(line["inventory_item_id"])
+                if item and item["tracked"] and delta:
+                    level = store.activate(item["id"], fulfillment_order["location_id"])
+                    store.change_quantity(level, "committed", delta, announce=False)
+                    store.change_quantity(level, "available", -delta)
+                break
+        orders.recompute_totals(order)
+        paid = sum(orders._dec(t["amount"]) for t in order["transactions"]
+                   if t["kind"] in ("SALE", "CAPTURE") and t["status"] == "SUCCESS")
+        if order["financial_status"] == "PAID" and orders._dec(order["total_price"]) > paid:
+            order["financial_status"] = "PARTIALLY_PAID"
+        store.touch(order)
+        store.emit("orders/updated", order)
+        return 200, jsonable(order)
+
+
 def _set_inventory(sandbox, body, _match):
     """A merchant edits stock in the admin: {"sku", "location_id", "available"}."""
     store = sandbox.store
@@ -158,6 +210,24 @@ def _uninstall(sandbox, _body, _match):
     with store.lock:
         store.tokens.clear()
     return 200, {"webhook_ids": ids}
+
+
+def _rotate_secret(sandbox, body, _match):
+    """The merchant rotates the app's client secret: webhooks are signed with the new one
+    from now on (retries included); the old one stays valid for the token endpoint until
+    ``{"drop_previous": true}``. ``{"client_secret": ...}`` names the new secret."""
+    store = sandbox.store
+    with store.lock:
+        if body.get("drop_previous"):
+            store.app["previous_client_secret"] = None
+        else:
+            new = body.get("client_secret") or "shpss_" + uuid.uuid4().hex
+            if new == store.app["client_secret"]:
+                return 400, {"error": "the new client secret is the current one"}
+            store.app["previous_client_secret"] = store.app["client_secret"]
+            store.app["client_secret"] = new
+        return 200, {"client_secret": store.app["client_secret"],
+                     "previous_client_secret": store.app["previous_client_secret"]}
 
 
 def _throttle(sandbox, body, _match):
@@ -221,11 +291,13 @@ ROUTES = [
     ("POST", r"/orders/(?P<id>[^/]+)/cancel", _order_action("cancel")),
     ("POST", r"/orders/(?P<id>[^/]+)/refund", _order_action("refund")),
     ("POST", r"/orders/(?P<id>[^/]+)/fulfill", _order_action("fulfill")),
+    ("POST", r"/orders/(?P<id>[^/]+)/edit", _edit_order),
     ("POST", r"/inventory", _set_inventory),
     ("POST", r"/products/(?P<id>\d+)", _update_product),
     ("POST", r"/customers", _add_customer),
     ("POST", r"/tokens", _add_token),
     ("POST", r"/app/uninstall", _uninstall),
+    ("POST", r"/app/secret", _rotate_secret),
     ("GET", r"/counters", lambda s, b, m: (200, s.counters.snapshot())),
     ("POST", r"/counters/reset", _counters_reset),
     ("GET", r"/throttle", lambda s, b, m: (200, s.throttle.describe())),
