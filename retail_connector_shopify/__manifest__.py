@@ -17,5 +17,8 @@
         "views/retail_backend_views.xml",
         "views/product_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["retail_connector_shopify/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

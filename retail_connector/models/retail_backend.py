@@ -66,6 +66,9 @@ class RetailBackend(models.Model):
         string="Default Warehouse",
         check_company=True,
         tracking=True,
+        default=lambda self: self.env["stock.warehouse"].search(
+            [("company_id", "=", self.env.company.id)], limit=1
+        ),
         help="Warehouse of imported orders when no location mapping says otherwise.",
     )
     pricelist_id = fields.Many2one("product.pricelist", check_company=True, tracking=True)

@@ -151,6 +151,8 @@ class TestDashboard(RetailCase):
 class TestSetupChecklist(RetailCase):
     def test_checklist_says_what_is_missing(self):
         backend = self.backend
+        self.assertTrue(backend.warehouse_id, "the company's warehouse by default")
+        backend.warehouse_id = False
         self.assertFalse(backend.setup_complete)
         self.assertIn("Set the default warehouse", backend.setup_checklist)
         backend.warehouse_id = self.env["stock.warehouse"].search([], limit=1)

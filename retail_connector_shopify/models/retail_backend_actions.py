@@ -146,6 +146,34 @@ class RetailBackend(models.Model):
         lines.append(_("Checked %s UTC", fields.Datetime.to_string(fields.Datetime.now())))
         return "\n".join(lines)
 
+    def action_shopify_import_now(self):
+        """Queue the catch-up import now: the first import of a new backend (orders and
+        customers since the checkpoint, none yet: everything), or a catch-up on demand."""
+        for backend in self:
+            if backend.backend_type != "shopify":
+                raise UserError(_("%s is not a Shopify backend.", backend.name))
+            backend.with_delay(
+                channel=backend._job_channel(),
+                identity_key=f"retail-catch-up-{backend.id}",
+                description=f"{backend.name}: catch-up import",
+            )._run_catch_up()
+            backend.message_post(body=_("Import queued: orders and customers since the last run."))
+        return True
+
+    def _shopify_first_import_step(self):
+        ran = any(self.checkpoint_ids.mapped("last_run_at"))
+        if ran:
+            return (_("First import"), True, "")
+        queued = self.env["queue.job"].sudo().search_count(
+            [("retail_backend_id", "=", self.id), ("method_name", "=", "_run_catch_up"),
+             ("state", "in", ("pending", "enqueued", "started"))]
+        )
+        hint = (
+            _("Queued: it runs in the background; this list updates when it is done.")
+            if queued
+            else _("Click Import Now to import the store's orders and customers.")
+        )
+        return (_("First import"), False, hint)
 
     def _setup_steps(self):
         steps = super()._setup_steps()
@@ -165,6 +193,7 @@ class RetailBackend(models.Model):
             *steps,
             (_("Webhooks registered"), bool(self.shopify_webhook_report),
              _("Click Register Webhooks (this Odoo must be reachable at the public URL).")),
+            self._shopify_first_import_step(),
         ]
 
     def _shopify_has_credentials(self):

@@ -5,5 +5,6 @@ from . import (
     test_flows,
     test_install,
     test_sandbox_delivery,
+    test_tour_onboarding,
     test_webhook_controller,
 )
