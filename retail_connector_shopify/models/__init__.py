@@ -4,4 +4,5 @@ from . import (
     retail_backend_actions,
     retail_backend_exports,
     retail_backend_flows,
+    retail_backend_payouts,
 )

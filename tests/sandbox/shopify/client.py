@@ -88,6 +88,17 @@ class SandboxControl:
         return self._call("POST", f"/orders/{order_id}/edit",
                           {"sku": sku, "line_item_id": line_item_id, "quantity": quantity})
 
+    def create_payout(self, order_ids=None, fee_rate=0.029, fee_fixed=0.30, adjustments=None,
+                      status="PAID"):
+        """Shopify Payments pays out the unsettled payments of the store's orders (or of
+        ``order_ids``): one CHARGE per sale with its fee (``round(total × fee_rate +
+        fee_fixed, 2)``), one negative REFUND per refund, plus ``adjustments``
+        (``[{"amount": "-5.00", "reason": ...}]``). Returns the payout with its
+        ``balance_transactions``."""
+        return self._call("POST", "/payouts", {
+            "order_ids": order_ids, "fee_rate": fee_rate, "fee_fixed": fee_fixed,
+            "adjustments": adjustments or [], "status": status})
+
     def set_inventory(self, sku, quantity, location_id=None, name="available"):
         """A merchant edits stock in the admin (fires inventory_levels/update)."""
         return self._call("POST", "/inventory", {"sku": sku, "quantity": quantity,

@@ -8,7 +8,7 @@ the parsed JSON body and the regex match, and returns ``(status, json)``.
 import re
 import uuid
 
-from . import aftersale, orders
+from . import aftersale, orders, payouts
 from .mutations_orders import create_subscription
 from .rest_payloads import rest_payload, shop_payload
 from .seed import RETAIL_CATALOGUE, load_seed
@@ -16,7 +16,7 @@ from .store import iso, parse_gid
 
 STATE_TABLES = ("locations", "products", "variants", "inventory_items", "customers", "orders",
                 "fulfillment_orders", "fulfillments", "refunds", "webhook_subscriptions",
-                "bulk_operations", "adjustment_groups")
+                "bulk_operations", "adjustment_groups", "payouts", "balance_transactions")
 
 
 def jsonable(value):
@@ -111,6 +111,19 @@ def _order_action(action):
                                                   body.get("notify_customer", False))
         return 200, jsonable(record)
     return handler
+
+
+def _create_payout(sandbox, body, _match):
+    """Shopify Payments pays out: see ``payouts.create_payout``; answers the payout and its
+    balance transactions."""
+    store = sandbox.store
+    with store.lock:
+        payout = payouts.create_payout(
+            store, body.get("order_ids"), body.get("fee_rate", 0.029),
+            body.get("fee_fixed", 0.30), body.get("adjustments") or (),
+            body.get("status", "PAID"))
+        return 201, jsonable(dict(payout, balance_transactions=payouts.transactions_of(
+            store, payout["id"])))
 
 
 def _edit_order(sandbox, body, match):
@@ -292,6 +305,7 @@ ROUTES = [
     ("POST", r"/orders/(?P<id>[^/]+)/refund", _order_action("refund")),
     ("POST", r"/orders/(?P<id>[^/]+)/fulfill", _order_action("fulfill")),
     ("POST", r"/orders/(?P<id>[^/]+)/edit", _edit_order),
+    ("POST", r"/payouts", _create_payout),
     ("POST", r"/inventory", _set_inventory),
     ("POST", r"/products/(?P<id>\d+)", _update_product),
     ("POST", r"/customers", _add_customer),

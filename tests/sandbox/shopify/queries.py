@@ -20,6 +20,8 @@ NODE_TABLES = {
     "FulfillmentOrder": "fulfillment_orders", "Fulfillment": "fulfillments",
     "Refund": "refunds", "WebhookSubscription": "webhook_subscriptions",
     "BulkOperation": "bulk_operations", "InventoryAdjustmentGroup": "adjustment_groups",
+    "ShopifyPaymentsPayout": "payouts",
+    "ShopifyPaymentsBalanceTransaction": "balance_transactions",
 }
 
 #: root field (query or mutation) -> required access scope
@@ -39,6 +41,7 @@ ROOT_SCOPES = {
     "write_products", "customerCreate": "write_customers", "customerUpdate": "write_customers",
     "orderMarkAsPaid": "write_orders", "orderCancel": "write_orders",
     "refundCreate": "write_orders", "fulfillmentCreate": "write_fulfillments",
+    "shopifyPaymentsAccount": "read_shopify_payments_payouts",
 }
 
 
@@ -172,7 +175,8 @@ _NODE_SCOPE_FIELD = {"Product": "product", "ProductVariant": "product", "Order":
                      "Customer": "customer", "InventoryItem": "inventoryItem",
                      "InventoryLevel": "inventoryItem", "Location": "location",
                      "FulfillmentOrder": "order", "Fulfillment": "order", "Refund": "order",
-                     "LineItem": "order"}
+                     "LineItem": "order", "ShopifyPaymentsPayout": "shopifyPaymentsAccount",
+                     "ShopifyPaymentsBalanceTransaction": "shopifyPaymentsAccount"}
 
 
 def _webhook_subscriptions(store, args):
@@ -220,6 +224,8 @@ QUERY_RESOLVERS = {
     "webhookSubscription": _by_gid("webhook_subscriptions", "WebhookSubscription"),
     "webhookSubscriptions": _list_resolver("webhook_subscriptions", _webhook_subscriptions),
     "currentBulkOperation": _current_bulk_operation,
+    # null until the store uses Shopify Payments (its first payout)
+    "shopifyPaymentsAccount": lambda _root, info: info.context["store"].payments_account,
 }
 
 

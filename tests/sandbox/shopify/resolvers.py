@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from graphql import GraphQLError, get_named_type
 
-from .connections import paginate
+from .connections import paginate, search
 from .store import QUANTITY_NAMES, gid, level_gid, money, parse_gid
 
 SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -280,6 +280,57 @@ TYPE_RESOLVERS = {
                                     "displayName": s["api_version"], "supported": True},
     },
 }
+
+
+def _payments_connection(table):
+    """``payouts`` / ``balanceTransactions`` of the payments account: searchable by
+    ``query:`` (see ``payouts.SEARCH_FIELDS``), sorted by id."""
+    def resolve(_account, info, **args):
+        from .payouts import SEARCH_FIELDS  # payouts imports orders, which needs this module
+
+        store = store_of(info)
+        with store.lock:
+            items = list(getattr(store, table).values())
+            if table == "payouts" and args.get("transactionType"):
+                items = [p for p in items if p["transaction_type"] == args["transactionType"]]
+            if table == "balance_transactions" and args.get("hideTransfers"):
+                items = [t for t in items if t["type"] != "TRANSFER"]
+            items = search(items, args.get("query"), SEARCH_FIELDS[table], info.context,
+                           info.path.as_list())
+            return paginate(items, args, info.context)
+    return resolve
+
+
+def _associated_order(transaction, info):
+    order = store_of(info).orders.get(transaction.get("order_id"))
+    return {"id": gid("Order", order["id"]), "name": order["name"]} if order else None
+
+
+def _associated_payout(transaction, info):
+    payout = store_of(info).payouts.get(transaction["payout_id"])
+    return {"id": gid("ShopifyPaymentsPayout", payout["id"]) if payout else None,
+            "status": payout["status"] if payout else "PENDING"}
+
+
+TYPE_RESOLVERS.update({
+    "ShopifyPaymentsAccount": {
+        "defaultCurrency": lambda s, i: currency_of(i),
+        "balance": lambda s, i: [money_v2(0, currency_of(i))],
+        "payouts": _payments_connection("payouts"),
+        "balanceTransactions": _payments_connection("balance_transactions"),
+    },
+    "ShopifyPaymentsPayout": {
+        "net": lambda s, i: money_v2(s["net"], s["currency"]),
+        "transactionType": lambda s, i: s["transaction_type"],
+    },
+    "ShopifyPaymentsBalanceTransaction": {
+        "amount": lambda s, i: money_v2(s["amount"], s["currency"]),
+        "fee": lambda s, i: money_v2(s["fee"], s["currency"]),
+        "net": lambda s, i: money_v2(s["net"], s["currency"]),
+        "associatedPayout": _associated_payout,
+        "associatedOrder": _associated_order,
+    },
+})
 
 
 def _parse_location(value):

@@ -30,6 +30,7 @@ ALL_SCOPES = (
     "read_fulfillments", "write_fulfillments", "read_merchant_managed_fulfillment_orders",
     "write_merchant_managed_fulfillment_orders", "read_assigned_fulfillment_orders",
     "write_assigned_fulfillment_orders", "read_returns", "write_returns",
+    "read_shopify_payments_payouts",
 )
 
 
@@ -79,7 +80,7 @@ class Store:
     TABLES = (
         "locations", "products", "variants", "inventory_items", "customers", "orders",
         "fulfillment_orders", "fulfillments", "refunds", "webhook_subscriptions",
-        "bulk_operations", "adjustment_groups",
+        "bulk_operations", "adjustment_groups", "payouts", "balance_transactions",
     )
 
     def __init__(self, emit=None):
@@ -100,6 +101,7 @@ class Store:
             self.staged_uploads = {}  # staged path -> bytes (None until uploaded)
             self.bulk_results = {}  # bulk operation id -> JSONL bytes
             self.order_number = 1000
+            self.payments_account = None  # Shopify Payments: set by the first payout
             self.shop = {
                 "_type": "Shop", "id": self.next_id(), "name": "Sandbox Retail",
                 "email": "owner@sandbox-retail.example", "myshopify_domain":
