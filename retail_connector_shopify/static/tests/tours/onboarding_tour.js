@@ -1,19 +1,62 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
-// An administrator connects a Shopify store from the backend form, step by step, against
-// the Shopify sandbox: credentials, Test Connection, Import Locations, map them in place,
-// Register Webhooks, Import Now. The setup checklist follows each step.
+const MAPPINGS = ".o_field_widget[name='mapping_ids']";
+const CHECKLIST = ".alert-info:has(.o_field_widget[name='setup_checklist'])";
+
+function openBackendsFromTheMenu() {
+    return [
+        ...stepUtils.goToAppSteps("retail_connector.menu_retail_root", "Open Retail Connector"),
+        {
+            content: "Open Backends",
+            trigger: ".o_menu_sections [data-menu-xmlid='retail_connector.menu_retail_backend']",
+            run: "click",
+        },
+    ];
+}
+
+function mapLocation(label, search, odooLocation) {
+    // The row being edited shows its fields as inputs: it is found by its label's value.
+    const row = `${MAPPINGS} .o_selected_row:has(.o_field_widget[name='external_label'] input:value('${label}'))`;
+    return [
+        {
+            content: `Map ${label}: edit its row`,
+            trigger: `${MAPPINGS} .o_data_row:not(.o_selected_row):contains('${label}') td[name='location_id']`,
+            run: "click",
+        },
+        {
+            content: `Search the Odoo location: ${search}`,
+            trigger: `${row} .o_field_widget[name='location_id'] input`,
+            run: `edit ${search}`,
+        },
+        {
+            content: `Pick ${odooLocation}`,
+            trigger: `.o-autocomplete--dropdown-item a:contains('${odooLocation}')`,
+            run: "click",
+        },
+        {
+            content: `${label} shows ${odooLocation}`,
+            trigger: `${row} .o_field_widget[name='location_id'] input:value('${odooLocation}')`,
+        },
+    ];
+}
+
+// An administrator connects a Shopify store, step by step, against the Shopify sandbox:
+// a new backend from the menu, its credentials, Test Connection, Import Locations, the
+// location mapping in the editable list, Register Webhooks, Import Now. The setup checklist
+// at the top of the form follows each step.
 registry.category("web_tour.tours").add("retail_connector_shopify_onboarding", {
     steps: () => [
+        ...openBackendsFromTheMenu(),
         {
             content: "Create a backend",
-            trigger: ".o_list_button_add",
+            trigger: ".o_list_view .o_list_button_add",
             run: "click",
         },
         {
             content: "Name it",
-            trigger: ".o_field_widget[name='name'] input",
+            trigger: ".o_form_view .o_field_widget[name='name'] input",
             run: "edit Tour Shop",
         },
         {
@@ -37,30 +80,34 @@ registry.category("web_tour.tours").add("retail_connector_shopify_onboarding", {
             run: "edit shpat_sandbox_token",
         },
         {
+            content: "Shopify is the local sandbox here (the Advanced base URL, a default)",
+            trigger: ".o_field_widget[name='shopify_api_base_url'] input:value('http://127.0.0.1:')",
+        },
+        {
             content: "Save",
             trigger: ".o_form_button_save",
             run: "click",
         },
         {
-            content: "Saved: the checklist asks for the connection test",
-            trigger: ".o_form_saved .alert-info:contains('Click Test Connection')",
+            content: "Saved: credentials done, the checklist asks for the connection test",
+            trigger: `.o_form_saved ${CHECKLIST}:contains('Click Test Connection')`,
         },
         {
             content: "Test the connection",
-            trigger: "button[name='action_shopify_test_connection']",
+            trigger: ".o_statusbar_buttons button[name='action_shopify_test_connection']",
             run: "click",
         },
         {
             content: "The shop answered: its name is shown",
-            trigger: ".o_field_widget[name='shopify_shop_name']:contains('Sandbox')",
+            trigger: ".o_field_widget[name='shopify_shop_name']:contains('Sandbox Retail')",
         },
         {
-            content: "Next step: the locations",
-            trigger: ".alert-info:contains('Click Import Locations')",
+            content: "The checklist moved on to the locations",
+            trigger: `${CHECKLIST}:contains('Click Import Locations'):not(:contains('Click Test Connection'))`,
         },
         {
             content: "Import the store's locations",
-            trigger: "button[name='action_shopify_import_locations']",
+            trigger: ".o_statusbar_buttons button[name='action_shopify_import_locations']",
             run: "click",
         },
         {
@@ -69,61 +116,80 @@ registry.category("web_tour.tours").add("retail_connector_shopify_onboarding", {
             run: "click",
         },
         {
-            content: "Map Main Warehouse: edit its row",
-            trigger: ".o_field_widget[name='mapping_ids'] .o_data_row:contains('Main Warehouse') td[name='location_id']",
-            run: "click",
+            content: "Both Shopify locations are there, to complete",
+            trigger: `${MAPPINGS}:has(.o_data_row:contains('Main Warehouse')):has(.o_data_row:contains('Paris Store'))`,
         },
-        {
-            content: "to WH/Stock",
-            trigger: ".o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='location_id'] input",
-            run: "edit WH/Stock",
-        },
-        {
-            content: "Pick WH/Stock",
-            trigger: ".ui-menu-item a:contains('WH/Stock')",
-            run: "click",
-        },
-        {
-            content: "Map Paris Store: edit its row",
-            trigger: ".o_field_widget[name='mapping_ids'] .o_data_row:contains('Paris Store') td[name='location_id']",
-            run: "click",
-        },
-        {
-            content: "to WH/Stock too",
-            trigger: ".o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='location_id'] input",
-            run: "edit WH/Stock",
-        },
-        {
-            content: "Pick WH/Stock",
-            trigger: ".ui-menu-item a:contains('WH/Stock')",
-            run: "click",
-        },
+        ...mapLocation("Main Warehouse", "Stock", "WH/Stock"),
+        ...mapLocation("Paris Store", "Paris", "WH/Paris Boutique"),
         {
             content: "Save the mappings",
             trigger: ".o_form_button_save",
             run: "click",
         },
         {
-            content: "Next step: the webhooks",
-            trigger: ".o_form_saved .alert-info:contains('Click Register Webhooks')",
+            content: "Saved: the rows are complete",
+            trigger: `.o_form_saved ${MAPPINGS}:not(:has(.o_data_row.text-warning)):has(.o_data_row:contains('WH/Paris Boutique'))`,
+        },
+        {
+            content: "The checklist moved on to the webhooks",
+            trigger: `.o_form_saved ${CHECKLIST}:contains('Click Register Webhooks'):not(:contains('Click Import Locations'))`,
         },
         {
             content: "Register the webhooks",
-            trigger: "button[name='action_shopify_register_webhooks']",
+            trigger: ".o_statusbar_buttons button[name='action_shopify_register_webhooks']",
             run: "click",
         },
         {
-            content: "Next step: the first import",
-            trigger: ".alert-info:contains('Click Import Now')",
+            content: "The checklist moved on to the first import",
+            trigger: `${CHECKLIST}:contains('Click Import Now'):not(:contains('Click Register Webhooks'))`,
         },
         {
-            content: "Import now",
-            trigger: "button[name='action_shopify_import_now']",
+            content: "Open the Shopify tab",
+            trigger: ".o_notebook_headers a[name='shopify']",
             run: "click",
         },
         {
-            content: "The first import is queued, and it is the only step left",
-            trigger: ".alert-info:contains('Queued: it runs in the background')",
+            content: "Shopify holds every subscription the flows need",
+            trigger: ".o_field_widget[name='shopify_webhook_report']:contains('All needed topics registered')",
+        },
+        {
+            content: "Run the first import",
+            trigger: ".o_statusbar_buttons button[name='action_shopify_import_now']",
+            run: "click",
+        },
+        {
+            content: "The first import is queued: the only step left",
+            trigger: `${CHECKLIST}:contains('Queued: it runs in the background'):not(:contains('Click'))`,
+        },
+    ],
+});
+
+// Once the job runner has run the first import, the administrator opens the backend again:
+// the setup checklist is gone and the checkpoints show the import.
+registry.category("web_tour.tours").add("retail_connector_shopify_onboarding_done", {
+    steps: () => [
+        ...openBackendsFromTheMenu(),
+        {
+            content: "Open the new backend",
+            trigger: ".o_list_view .o_data_row:contains('Tour Shop') td[name='name']",
+            run: "click",
+        },
+        {
+            content: "Its form is open",
+            trigger: ".o_form_view .o_field_widget[name='name'] input:value('Tour Shop')",
+        },
+        {
+            content: "Nothing is missing: the setup checklist is gone",
+            trigger: ".o_form_view .o_form_sheet:not(:has(.o_field_widget[name='setup_checklist']))",
+        },
+        {
+            content: "Open the Checkpoints tab",
+            trigger: ".o_notebook_headers a[name='checkpoints']",
+            run: "click",
+        },
+        {
+            content: "The orders were polled",
+            trigger: ".o_field_widget[name='checkpoint_ids'] .o_data_row:contains('orders') td[name='last_run_at']:not(:empty)",
         },
     ],
 });
