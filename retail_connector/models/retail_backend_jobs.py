@@ -104,6 +104,11 @@ class RetailBackend(models.Model):
             self.env["retail.event"]._record_outbound_failure(self, flow, value)
             return f"export failed: {value}"
         delay = self._retry_delay(value, self.circuit_failure_count)
+        if self.circuit_state == "open":
+            # The circuit decides when the channel is called again: after its cooldown the
+            # job is the half-open probe. A longer backoff would leave the backlog waiting
+            # for minutes after the channel is back and the circuit closed.
+            delay = min(delay, max(self.circuit_cooldown, 1))
         self._schedule_export(flow, delay=delay)
         return f"{outcome} failure, export retried in {delay}s: {value}"
 

@@ -1,5 +1,7 @@
+from datetime import timedelta
 from decimal import Decimal
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -154,6 +156,21 @@ class TestOrderStatus(SalesforceFlowMixin, TransactionCase):
         self.assertEqual((order["Odoo_Status__c"], order["Odoo_Tracking__c"]),
                          ("shipped", "TRK-2"))
         self.assertEqual(len(self.control.records("Account")), 1)
+
+    def test_export_retry_once_open_waits_the_cooldown_not_a_long_backoff(self):
+        """After failures enough to open the circuit, the export comes back after the
+        cooldown (as the probe), not after the long backoff of its failure count: the backlog
+        drains as soon as Salesforce answers again."""
+        self.backend.write({"circuit_cooldown": 30, "circuit_failure_count": 7})
+        with trap_jobs() as trap:
+            self.control.outage("503")
+            self.import_generic("G-5")
+            (result,) = self.perform(trap)
+            self.assertEqual(self.backend.circuit_state, "open")
+            self.assertIn("export retried in 30s", result)
+            (job,) = self.export_jobs(trap)
+            self.assertLessEqual(job.eta, fields.Datetime.now() + timedelta(seconds=31))
+        self.control.outage("none")
 
     def test_customer_whose_account_cannot_be_created_fails_readably(self):
         self.backend.sf_account_vat_field = "Missing__c"  # no such Account field
