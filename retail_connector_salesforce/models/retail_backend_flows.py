@@ -84,17 +84,23 @@ class RetailBackend(models.Model):
         return partner
 
     def _sf_check_required_fields(self, customer, record):
-        """Raise DataError naming what the Account lacks for Odoo to invoice it."""
+        """Raise DataError naming what a new Account lacks for Odoo to invoice it.
+
+        The check guards the creation of partners: an Account already bound to a partner
+        (one Odoo created from a Shopify customer and exported, say) updates that partner
+        with what it brings, and a partner's own gaps are not the Account's to fix.
+        """
         required = self._sf_required_partner_fields()
         if not required:
             return
-        values = PartnerImporter(self).partner_values(customer)
         Binding = self.env["retail.partner.binding"].sudo()
-        partner = Binding._find(self, customer.external_id).odoo_id
+        if Binding._find(self, customer.external_id):
+            return
+        values = PartnerImporter(self).partner_values(customer)
         Partner = self.env["res.partner"]
         missing = [
             f"{Partner._fields[name].string} ({name})" for name in required
-            if not values.get(name) and not (partner and partner[name])
+            if not values.get(name)
         ]
         if missing:
             raise DataError(_(

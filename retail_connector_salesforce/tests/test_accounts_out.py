@@ -209,6 +209,23 @@ class TestRequiredCustomerFields(SalesforceFlowMixin, TransactionCase):
         partner = self.env["res.partner"].browse(event.res_id)
         self.assertEqual(partner.country_id.code, "FR")
 
+    def test_account_bound_to_a_partner_updates_it_without_the_check(self):
+        """An Account Odoo created (bound to a partner without country) comes back in the
+        catch-up: it updates its partner, it does not wait in the exception queue."""
+        partner = self.env["res.partner"].create({"name": "Shopify Shopper"})
+        account = self.control.create_record("Account", {"Name": "Shopify Shopper",
+                                                         "Phone": "+33 1 23"})
+        self.env["retail.partner.binding"].create(
+            {"backend_id": self.backend.id, "odoo_id": partner.id,
+             "external_id": account["Id"]}
+        )
+        self.catch_up()
+        event = self.events()
+        self.assertEqual(event.state, "done", event.error_message)
+        self.assertEqual(event.res_id, partner.id)
+        self.assertFalse(self.env["res.partner"].search_count(
+            [("name", "=", "Shopify Shopper"), ("id", "!=", partner.id)]))
+
     def test_required_fields_are_configurable(self):
         self.backend.sf_required_partner_fields = "country_id, zip"
         self.control.create_record("Account", {"Name": "No Zip", "BillingCountry": "US"})
