@@ -112,6 +112,31 @@ def store_event(
     return event, True
 
 
+def poll_key(flow, external_id, updated_at):
+    """The idempotency key of a polled record: one event per version of a record."""
+    return f"poll:{flow}:{external_id}@{updated_at}"
+
+
+def known_poll_versions(backend, flow, versions):
+    """The ``(external_id, updated_at)`` of ``versions`` whose event the inbox holds already,
+    so that a poller can skip reading them in full (one query for all of them)."""
+    keys = {
+        poll_key(flow, external_id, updated_at): (external_id, updated_at)
+        for external_id, updated_at in versions
+    }
+    if not keys:
+        return set()
+    found = (
+        backend.env["retail.event"]
+        .sudo()
+        .search_read(
+            [("backend_id", "=", backend.id), ("idempotency_key", "in", list(keys))],
+            ["idempotency_key"],
+        )
+    )
+    return {keys[row["idempotency_key"]] for row in found}
+
+
 def poll_into_inbox(backend, flow, topic, fetch):
     """Page through a channel since a checkpoint and store each record as an event.
 
@@ -136,7 +161,7 @@ def poll_into_inbox(backend, flow, topic, fetch):
                 backend,
                 topic,
                 payload,
-                f"poll:{flow}:{external_id}@{updated_at}",
+                poll_key(flow, external_id, updated_at),
                 external_id=external_id,
             )
             count += 1

@@ -98,6 +98,24 @@ query OrdersUpdatedSince($first: Int!, $after: String, $query: String) {{
 }}
 """
 
+#: The catch-up's first pass: ids and update times only (about 3 points an order, 250 a page),
+#: so that the overlap window and records already in the inbox cost almost nothing.
+ORDERS_UPDATED_IDS = """
+query OrdersUpdatedIds($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes { id legacyResourceId updatedAt }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+#: The second pass: the full orders the inbox does not hold yet, ``ORDERS_PAGE_SIZE`` at a time.
+ORDERS_BY_IDS = f"""
+query OrdersByIds($ids: [ID!]!) {{
+  nodes(ids: $ids) {{ ... on Order {{ {ORDER_FIELDS} }} }}
+}}
+"""
+
 ORDER_LINE_ITEMS = f"""
 query OrderLineItems($id: ID!, $first: Int!, $after: String) {{
   order(id: $id) {{

@@ -5,11 +5,12 @@ from odoo import _, models
 
 from odoo.addons.retail_connector.canonical import Shipment, from_dict
 from odoo.addons.retail_connector.engine.importers import PartnerImporter
-from odoo.addons.retail_connector.engine.intake import poll_into_inbox
+from odoo.addons.retail_connector.engine.intake import known_poll_versions, poll_into_inbox
 from odoo.addons.retail_connector.engine.order_import import OrderImporter
 from odoo.addons.retail_connector.engine.refund_import import RefundImporter
 from odoo.addons.retail_connector.errors import DataError
 
+from .. import const
 from ..adapter import ShopifyAdapter
 from ..graphql import fulfillment as fulfillment_documents
 from ..graphql import orders as order_documents
@@ -108,16 +109,42 @@ class RetailBackend(models.Model):
         return _("polled %s", ", ".join(counts))
 
     def _shopify_poll_orders(self, adapter, since):
-        """Yield (id, updated_at, REST payload) of the orders updated since ``since``."""
+        """Yield (id, updated_at, REST payload) of the orders updated since ``since``.
+
+        Two passes: the ids and update times of a page of 250 orders (a few points), then the
+        full orders of that page whose version the inbox does not hold yet, a few at a time.
+        The overlap window and a backlog read before cost almost nothing (a 300 s overlap
+        over a 200-order burst used to re-read 30 full pages, minutes under a halved
+        restore rate).
+        """
         variables = {"query": order_documents.updated_since_filter(_since(since))}
+        page = []
         for node in adapter.paginate(
-            order_documents.ORDERS_UPDATED_SINCE,
-            variables,
-            page_size=order_documents.ORDERS_PAGE_SIZE,
+            order_documents.ORDERS_UPDATED_IDS, variables, page_size=const.MAX_PAGE_SIZE
         ):
-            lines = list(self._shopify_order_lines(adapter, node))
-            payload = order_to_rest(node, lines)
-            yield str(payload["id"]), node.get("updatedAt"), payload
+            page.append(node)
+            if len(page) == const.MAX_PAGE_SIZE:
+                yield from self._shopify_poll_order_page(adapter, page)
+                page = []
+        yield from self._shopify_poll_order_page(adapter, page)
+
+    def _shopify_poll_order_page(self, adapter, page):
+        versions = [(str(node["legacyResourceId"]), node.get("updatedAt")) for node in page]
+        known = known_poll_versions(self, "orders", versions)
+        wanted = [
+            node["id"] for node, version in zip(page, versions, strict=True) if version not in known
+        ]
+        size = order_documents.ORDERS_PAGE_SIZE
+        for start in range(0, len(wanted), size):
+            data = adapter.execute(
+                order_documents.ORDERS_BY_IDS, {"ids": wanted[start : start + size]}
+            )
+            for node in data.get("nodes") or []:
+                if not node:
+                    continue  # deleted since the first pass
+                lines = list(self._shopify_order_lines(adapter, node))
+                payload = order_to_rest(node, lines)
+                yield str(payload["id"]), node.get("updatedAt"), payload
 
     @staticmethod
     def _shopify_order_lines(adapter, node):
