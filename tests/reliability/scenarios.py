@@ -189,11 +189,14 @@ def faults(stack):
         log(f"  faults cleared after {FAULT_SECONDS:g}s: catch-up goes on without faults...")
         recovered = poll_catch_up(stack, ids, TIMEOUT)
     settle(stack, "import", timeout=120)
-    calls = counters.get("operations", {}).get("OrdersUpdatedSince", {})
+    operations = counters.get("operations", {})
+    listed = operations.get("OrdersUpdatedIds", {})
+    read = operations.get("OrdersByIds", {})
     note = (f"during the faults: {storm['created']}/{len(ids)} imported by "
             f"{storm['triggers']} catch-up runs in {storm['seconds']:.0f}s; after them: "
             f"{recovered['created']}/{len(ids)} by {recovered['triggers']} more runs; "
-            f"OrdersUpdatedSince calls {calls.get('calls')} {calls.get('outcomes')}")
+            f"OrdersUpdatedIds calls {listed.get('calls')} {listed.get('outcomes')}, "
+            f"OrdersByIds calls {read.get('calls')} {read.get('outcomes')}")
     result = outcome(stack, "faults", ids, len(ids), note=note, ok=storm["lost"] == 0)
     return result
 
