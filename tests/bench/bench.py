@@ -296,6 +296,20 @@ def orm_floor(stack, specs):
     return rate
 
 
+def bind_seeded_variants(stack, prefix):
+    """Create and bind in Odoo the sandbox's variants whose SKU starts with ``prefix``
+    (``stock_setup.py``); return their rows (sku, variant, product, inventory item ids)."""
+    store = stack.shopify.store
+    with store.lock:
+        rows = [{"sku": v["sku"], "variant_id": v["id"], "product_id": v["product_id"],
+                 "inventory_item_id": v["inventory_item_id"]}
+                for v in store.variants.values() if str(v.get("sku", "")).startswith(prefix)]
+    path = stack.workdir / f"{prefix.lower()}_variants.json"
+    path.write_text(json.dumps(rows))
+    odoo_script(stack, "stock_setup.py", "setup", path)
+    return rows
+
+
 def odoo_script(stack, script, *args):
     """Run one of the ORM helper scripts against the bench database; its JSON answer."""
     result = subprocess.run(
@@ -351,14 +365,7 @@ def bench_stock(stack, figures):
         for p in range((variants + per_product - 1) // per_product)]}
     started = time.perf_counter()
     control.seed(seed)
-    store = stack.shopify.store
-    with store.lock:
-        rows = [{"sku": v["sku"], "variant_id": v["id"], "product_id": v["product_id"],
-                 "inventory_item_id": v["inventory_item_id"]}
-                for v in store.variants.values() if str(v.get("sku", "")).startswith("BENCHSTOCK")]
-    path = stack.workdir / "stock_variants.json"
-    path.write_text(json.dumps(rows))
-    odoo_script(stack, "stock_setup.py", "setup", path)
+    rows = bind_seeded_variants(stack, "BENCHSTOCK")
     log(f"  {len(rows)} variants in the sandbox and bound products in Odoo in "
         f"{time.perf_counter() - started:.0f}s")
     throttle = control.throttle()
@@ -421,13 +428,7 @@ def bench_stock_latency(stack, figures):
     stack.shopify.control.seed({"products": [{"title": "Bench latency", "variants": [
         {"sku": f"BENCHLAT-{v:03d}", "price": "10.00", "options": {"Title": f"L{v}"},
          "stock": dict.fromkeys(locations, 5)} for v in range(variants)]}]})
-    with store.lock:
-        rows = [{"sku": v["sku"], "variant_id": v["id"], "product_id": v["product_id"],
-                 "inventory_item_id": v["inventory_item_id"]}
-                for v in store.variants.values() if str(v.get("sku", "")).startswith("BENCHLAT")]
-    path = stack.workdir / "latency_variants.json"
-    path.write_text(json.dumps(rows))
-    odoo_script(stack, "stock_setup.py", "setup", path)
+    rows = bind_seeded_variants(stack, "BENCHLAT")
     items = {row["sku"]: int(row["inventory_item_id"]) for row in rows}
     products = rpc.call("product.product", "search_read",
                         [("default_code", "=like", "BENCHLAT-%")], fields=["default_code"])
