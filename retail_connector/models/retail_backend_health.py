@@ -97,8 +97,34 @@ class RetailBackendDashboard(models.Model):
         compute="_compute_dashboard",
         help="Median time from receipt to done of the events of the last 24 hours.",
     )
+    dashboard_stock_latency_p50 = fields.Integer(
+        string="Stock Export p50 (ms)",
+        compute="_compute_dashboard",
+        help="Median time from a stock change (its export job created at commit) to the export "
+        "job done, over the last 24 hours.",
+    )
     dashboard_retried_today = fields.Integer(string="Retried (24h)", compute="_compute_dashboard")
     dashboard_needs_person = fields.Boolean(compute="_compute_dashboard")
+
+    def _stock_export_latency_p50(self, since):
+        """Median milliseconds from creation to done of this backend's stock export jobs."""
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search_read(
+                [
+                    ("retail_backend_id", "=", self.id),
+                    ("retail_flow", "=", "export stock"),
+                    ("state", "=", "done"),
+                    ("date_done", ">=", since),
+                ],
+                ["date_created", "date_done"],
+            )
+        )
+        durations = sorted(
+            int((job["date_done"] - job["date_created"]).total_seconds() * 1000) for job in jobs
+        )
+        return durations[len(durations) // 2] if durations else 0
 
     def _compute_dashboard(self):
         Event = self.env["retail.event"].sudo()
@@ -125,6 +151,7 @@ class RetailBackendDashboard(models.Model):
                 )
             )
             backend.dashboard_latency_p50 = durations[len(durations) // 2] if durations else 0
+            backend.dashboard_stock_latency_p50 = backend._stock_export_latency_p50(day_ago)
             backend.dashboard_retried_today = Event.search_count(
                 [*domain, ("attempts", ">", 1), ("received_at", ">=", day_ago)]
             )
