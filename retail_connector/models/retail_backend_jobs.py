@@ -115,14 +115,25 @@ class RetailBackend(models.Model):
     # ------------------------------------------------------------------
     # Scheduled actions
     # ------------------------------------------------------------------
+    def _enqueue_job(self, method, key, description):
+        """Enqueue ``method`` of this backend as a job on its channel, at most one pending per
+        backend and ``key`` (identity ``retail-<key>-<backend id>``)."""
+        self.ensure_one()
+        delayed = self.with_delay(
+            channel=self._job_channel(),
+            identity_key=f"retail-{key}-{self.id}",
+            description=f"{self.name}: {description}",
+        )
+        return getattr(delayed, method)()
+
+    def _enqueue_catch_up(self):
+        """The catch-up job: the cron, and the channels' Import Now / Poll Now buttons."""
+        return self._enqueue_job("_run_catch_up", "catch-up", "catch-up import")
+
     def _cron_catch_up(self):
         """Enqueue one catch-up job per active backend."""
         for backend in self.search([]):
-            backend.with_delay(
-                channel=backend._job_channel(),
-                identity_key=f"retail-catch-up-{backend.id}",
-                description=f"{backend.name}: catch-up import",
-            )._run_catch_up()
+            backend._enqueue_catch_up()
 
     def _run_catch_up(self):
         """Job: poll the channel since each flow's checkpoint into the event inbox."""

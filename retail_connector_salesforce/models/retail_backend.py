@@ -232,11 +232,7 @@ class RetailBackend(models.Model):
     def action_sf_poll_now(self):
         """Enqueue the catch-up job now, whatever the polling interval."""
         for backend in self:
-            backend.with_context(retail_force_poll=True).with_delay(
-                channel=backend._job_channel(),
-                identity_key=f"retail-catch-up-{backend.id}",
-                description=f"{backend.name}: catch-up import",
-            )._run_catch_up()
+            backend.with_context(retail_force_poll=True)._enqueue_catch_up()
         return True
 
     def _setup_steps(self):

@@ -70,15 +70,7 @@ class ShopifyInventoryExporter(Exporter):
     def __init__(self, backend, flow="stock", adapter=None):
         super().__init__(backend, flow)
         self.adapter = adapter or backend._shopify_adapter()
-        self.mappings = (
-            self.env["retail.value.mapping"]
-            .sudo()
-            .search(
-                [("backend_id", "=", backend.id), ("kind", "=", "location"),
-                 ("is_complete", "=", True)],
-                order="id",
-            )
-        )
+        self.mappings = backend._shopify_location_mappings()
         self.batch_size = max(1, MAX_QUANTITIES // max(1, len(self.mappings)))
         self.available = {}  # (product id, mapping id) -> available quantity
         self.failed = self.env[self.binding_model]

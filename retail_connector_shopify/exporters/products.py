@@ -274,15 +274,7 @@ class ShopifyProductExporter(Exporter):
 
     def _location_mappings(self):
         if self._mappings is None:
-            self._mappings = (
-                self.env["retail.value.mapping"]
-                .sudo()
-                .search(
-                    [("backend_id", "=", self.backend.id), ("kind", "=", "location"),
-                     ("is_complete", "=", True)],
-                    order="id",
-                )
-            )
+            self._mappings = self.backend._shopify_location_mappings()
         return self._mappings
 
     def _initial_levels(self, products):

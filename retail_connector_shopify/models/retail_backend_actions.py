@@ -152,11 +152,7 @@ class RetailBackend(models.Model):
         for backend in self:
             if backend.backend_type != "shopify":
                 raise UserError(_("%s is not a Shopify backend.", backend.name))
-            backend.with_delay(
-                channel=backend._job_channel(),
-                identity_key=f"retail-catch-up-{backend.id}",
-                description=f"{backend.name}: catch-up import",
-            )._run_catch_up()
+            backend._enqueue_catch_up()
             backend.message_post(body=_("Import queued: orders and customers since the last run."))
         return True
 

@@ -64,11 +64,9 @@ class RetailBackend(models.Model):
     def _cron_shopify_reconcile_stock(self):
         """Enqueue one reconciliation job per active Shopify backend."""
         for backend in self.search([("backend_type", "=", "shopify")]):
-            backend.with_delay(
-                channel=backend._job_channel(),
-                identity_key=f"retail-shopify-reconcile-{backend.id}",
-                description=f"{backend.name}: stock reconciliation",
-            )._shopify_run_reconciliation()
+            backend._enqueue_job(
+                "_shopify_run_reconciliation", "shopify-reconcile", "stock reconciliation"
+            )
 
     def _shopify_run_reconciliation(self):
         """Job: reconcile, guarded by the circuit breaker."""
@@ -81,14 +79,26 @@ class RetailBackend(models.Model):
             return value
         return f"reconciliation ended with a {outcome} failure: {value}"
 
+    def _shopify_location_mappings(self):
+        """The complete location mappings (Shopify location → stock location), in a stable
+        order: where stock is read and sent."""
+        self.ensure_one()
+        return (
+            self.env["retail.value.mapping"]
+            .sudo()
+            .search(
+                [("backend_id", "=", self.id), ("kind", "=", "location"),
+                 ("is_complete", "=", True)],
+                order="id",
+            )
+        )
+
     def _shopify_reconcile_stock(self):
         """Compare Shopify's available quantity at every mapped location with Odoo's; push
         Odoo's back where they differ. Returns (and posts on the chatter) a short report."""
         self.ensure_one()
         adapter = self._shopify_adapter()
-        mappings = self.env["retail.value.mapping"].sudo().search(
-            [("backend_id", "=", self.id), ("kind", "=", "location"), ("is_complete", "=", True)]
-        )
+        mappings = self._shopify_location_mappings()
         bindings = self.env["retail.product.binding"].sudo().search(
             [("backend_id", "=", self.id), ("inventory_item_id", "!=", False),
              ("odoo_id.active", "=", True)]

@@ -119,11 +119,9 @@ class RetailBackend(models.Model):
         for backend in self.search(
             [("backend_type", "=", "shopify"), ("shopify_import_payouts", "=", True)]
         ):
-            backend.with_delay(
-                channel=backend._job_channel(),
-                identity_key=f"retail-shopify-payouts-{backend.id}",
-                description=f"{backend.name}: Shopify payouts import",
-            )._shopify_run_payout_import()
+            backend._enqueue_job(
+                "_shopify_run_payout_import", "shopify-payouts", "Shopify payouts import"
+            )
 
     def _shopify_run_payout_import(self):
         """Job: import the payouts; a failure lands in the exception queue."""
