@@ -160,6 +160,8 @@ def _line_kind(line, tip):
         return "gift_card"
     if line.get("variant_id") or line.get("product_id"):
         return "product"
+    if isinstance(line.get("tip"), dict):
+        return "tip"  # the line item of a tip carries its tip details
     if tip and (line.get("title") or "").strip().lower() in TIP_TITLES:
         return "tip"
     if line.get("sku"):

@@ -4,6 +4,7 @@ from . import (
     test_exports,
     test_flows,
     test_install,
+    test_mappers_reference,
     test_payouts,
     test_sandbox_delivery,
     test_tour_onboarding,
