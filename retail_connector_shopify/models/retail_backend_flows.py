@@ -34,8 +34,9 @@ CATCH_UP_FLOWS = (
     ("orders", "orders/updated", "_shopify_poll_orders"),
     ("customers", "customers/update", "_shopify_poll_customers"),
 )
-# Customers a page: their addresses make a page of 250 cost more than the 1,000-point cap.
-CUSTOMERS_PAGE_SIZE = 100
+# Customers a page: their addresses (addressesV2, a connection) make a page of 100 cost more
+# than the 1,000-point cap.
+CUSTOMERS_PAGE_SIZE = 80
 # Fulfillment order statuses that can still take a fulfillment.
 OPEN_FULFILLMENT_STATUSES = frozenset({"OPEN", "IN_PROGRESS", "SCHEDULED"})
 

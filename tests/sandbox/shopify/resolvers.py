@@ -115,6 +115,7 @@ TYPE_RESOLVERS = {
                                        "host": s["myshopify_domain"],
                                        "url": "https://" + s["myshopify_domain"]},
         "plan": lambda s, i: {"displayName": s["plan_name"].title(),
+                              "publicDisplayName": s["plan_name"].title(),
                               "partnerDevelopment": False, "shopifyPlus": False},
     },
     "Location": {
@@ -177,6 +178,7 @@ TYPE_RESOLVERS = {
             currency_of(i)),
         "defaultAddress": lambda s, i: s["addresses"][0] if s["addresses"] else None,
         "addresses": lambda s, i, first=None: _limit(s["addresses"], first),
+        "addressesV2": connection(lambda s, i: s["addresses"]),
         "emailMarketingConsent": lambda s, i: {"marketingState": s["marketing_state"],
                                                "marketingOptInLevel": None,
                                                "consentUpdatedAt": None},
