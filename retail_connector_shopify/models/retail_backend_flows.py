@@ -15,7 +15,8 @@ from ..adapter import ShopifyAdapter
 from ..graphql import fulfillment as fulfillment_documents
 from ..graphql import orders as order_documents
 from ..mappers import customer_from_rest, order_from_rest, refund_from_rest
-from ..mappers.graphql import customer_to_rest, legacy_id, order_to_rest
+from ..mappers.graphql import customer_to_rest, legacy_id, order_to_rest, transaction_to_rest
+from ..mappers.order import CAPTURED_STATUSES
 
 _logger = logging.getLogger(__name__)
 
@@ -86,7 +87,29 @@ class RetailBackend(models.Model):
             ) from error
         if record is None:
             raise DataError(_("The %s payload is empty.", topic))
+        if importer is OrderImporter and self._shopify_needs_transactions(payload):
+            record = order_from_rest(payload, self._shopify_order_transactions(payload))
         return getattr(importer(self), method)(record)
+
+    @staticmethod
+    def _shopify_needs_transactions(payload):
+        """Money was taken and the payload does not say how (webhooks never do)."""
+        if payload.get("test") or payload.get("cancelled_at"):
+            return False
+        return (payload.get("financial_status") or "") in CAPTURED_STATUSES
+
+    def _shopify_order_transactions(self, payload):
+        """The order's transactions (REST shape), read over GraphQL."""
+        if isinstance(payload.get("transactions"), list):
+            return payload["transactions"]
+        gid = payload.get("admin_graphql_api_id") or f"gid://shopify/Order/{payload['id']}"
+        data = ShopifyAdapter(self).execute(order_documents.ORDER_TRANSACTIONS, {"id": gid})
+        order = data.get("order")
+        if not order:
+            raise DataError(
+                _("Order %s is unknown to Shopify: its payments cannot be read.", payload["id"])
+            )
+        return [transaction_to_rest(node) for node in order.get("transactions") or []]
 
     def _shopify_app_uninstalled(self, event):
         """The shop removed the app: tell the responsible; calls will fail until reinstalled."""
