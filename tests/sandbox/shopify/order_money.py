@@ -88,6 +88,12 @@ def _pct_amount(base, percentage):
     return cents(base * dec(percentage) / 100)
 
 
+def _pct_text(value):
+    """A percentage as Shopify writes it: ``"10.0"``, ``"12.5"``."""
+    text = format(value.normalize(), "f")
+    return text if "." in text else text + ".0"
+
+
 def _application(applications, spec, target_type, selection, allocation):
     code = spec.get("code")
     automatic = bool(spec.get("automatic"))
@@ -101,7 +107,7 @@ def _application(applications, spec, target_type, selection, allocation):
         "type": "discount_code" if code else "automatic" if automatic else "manual",
         "code": code, "title": spec.get("title") or code or "Discount",
         "description": spec.get("description", spec.get("title") or code),
-        "value": str(value.normalize()) if value_type == "percentage" else fmt(value),
+        "value": _pct_text(value) if value_type == "percentage" else fmt(value),
         "value_type": value_type, "allocation_method": allocation.upper(),
         "target_selection": selection.upper(), "target_type": target_type.upper(),
         "amount": "0.00"}

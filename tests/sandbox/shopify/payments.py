@@ -144,20 +144,25 @@ def capture(store, order, amount=None):
 
 
 def refundable_by_gateway(order):
-    """``[(parent sale/capture, amount still refundable)]``, newest first, gift cards last."""
-    result = []
-    for parent in _ok(order, *PAID_KINDS):
-        refunded = sum((dec(t["amount"]) for t in _ok(order, "REFUND")
-                        if t["parent_id"] == parent["id"]), ZERO)
-        if dec(parent["amount"]) > refunded:
-            result.append((parent, dec(parent["amount"]) - refunded))
+    """``[(latest sale/capture of a gateway, amount the gateway can still refund)]``,
+    most recent gateway first, the gift card last."""
+    by_gateway = {}
+    for payment in _ok(order, *PAID_KINDS):
+        parent, total = by_gateway.get(payment["gateway"], (None, ZERO))
+        by_gateway[payment["gateway"]] = (payment, total + dec(payment["amount"]))
+    for refund in _ok(order, "REFUND"):
+        if refund["gateway"] in by_gateway:
+            parent, total = by_gateway[refund["gateway"]]
+            by_gateway[refund["gateway"]] = (parent, total - dec(refund["amount"]))
+    result = [(parent, rest) for parent, rest in by_gateway.values() if rest > 0]
     result.reverse()
     result.sort(key=lambda pair: pair[0]["gateway"] == "gift_card")
     return result
 
 
 def suggest_refund(order, amount):
-    """Split ``amount`` over the gateways as Shopify's suggested refund does."""
+    """Split ``amount`` over the gateways as Shopify's suggested refund does: one refund
+    per gateway, parent its latest sale or capture."""
     plan, left = [], dec(amount)
     for parent, rest in refundable_by_gateway(order):
         take = min(rest, left)
@@ -172,30 +177,25 @@ def suggest_refund(order, amount):
 
 
 def explicit_refund(order, transactions):
-    """Check and complete ``[{"gateway", "amount", "parent_id"?}]`` given by the caller."""
-    rests = refundable_by_gateway(order)
+    """Check ``[{"gateway", "amount", "parent_id"?}]`` given by the caller; each entry
+    becomes one refund on its gateway (the only one paid when it names none)."""
+    rests = {parent["gateway"]: [parent, rest] for parent, rest in refundable_by_gateway(order)}
     plan = []
     for index, spec in enumerate(transactions):
+        field = ["transactions", str(index)]
         amount = dec(spec.get("amount"))
         gateway = spec.get("gateway")
-        parent_id = spec.get("parent_id")
-        candidates = [(p, r) for p, r in rests
-                      if (parent_id and p["id"] == int(parent_id))
-                      or (not parent_id and (gateway is None or p["gateway"] == gateway))]
+        if spec.get("parent_id") and not gateway:
+            gateway = next((t["gateway"] for t in order["transactions"]
+                            if t["id"] == int(spec["parent_id"])), None)
+        if gateway is None and len(rests) == 1:
+            gateway = next(iter(rests))
         if amount <= 0:
-            raise OrderError("A refund transaction needs an amount above 0",
-                             ["transactions", str(index), "amount"])
-        if not candidates or sum((r for _p, r in candidates), ZERO) < amount:
-            raise OrderError(f"Refund of {fmt(amount)} on {gateway or 'the order'} exceeds "
-                             f"what that gateway can refund", ["transactions", str(index)])
-        left = amount
-        for parent, rest in candidates:
-            take = min(rest, left)
-            if take > 0:
-                plan.append({"gateway": parent["gateway"], "amount": take,
-                             "parent_id": parent["id"]})
-                left -= take
-                rests = [(p, r - take if p is parent else r) for p, r in rests]
-            if not left:
-                break
+            raise OrderError("A refund transaction needs an amount above 0", [*field, "amount"])
+        if gateway not in rests or rests[gateway][1] < amount:
+            can = fmt(rests[gateway][1]) if gateway in rests else "0.00"
+            raise OrderError(f"Refund of {fmt(amount)} on {gateway} exceeds the {can} that "
+                             "gateway can refund", field)
+        rests[gateway][1] -= amount
+        plan.append({"gateway": gateway, "amount": amount, "parent_id": rests[gateway][0]["id"]})
     return plan

@@ -35,7 +35,9 @@ from .orders_errors import OrderError
 from .store import utcnow
 
 RESTOCK_TYPES = ("NO_RESTOCK", "CANCEL", "RETURN", "LEGACY_RESTOCK")
-DISCREPANCY_REASONS = ("RESTOCK", "DAMAGE", "CUSTOMER", "REFUND_DISCREPANCY", "OTHER")
+#: RefundInput.discrepancyReason (input enum) -> OrderAdjustment.reason (output enum)
+DISCREPANCY_REASONS = {"RESTOCK": "RESTOCK", "DAMAGE": "DAMAGE", "CUSTOMER": "CUSTOMER",
+                       "OTHER": "REFUND_DISCREPANCY", "REFUND_DISCREPANCY": "REFUND_DISCREPANCY"}
 
 
 def _line_refund(store, order, spec, index):
@@ -197,8 +199,9 @@ def create_refund(store, order_id, lines=(), *, shipping=None, shipping_full=Fal
             adjustments.append({
                 "_type": "OrderAdjustment", "id": store.next_id(),
                 "kind": "REFUND_DISCREPANCY", "amount": fmt(calculated - refunded),
-                "tax_amount": "0.00", "reason": str(discrepancy_reason or (
-                    "RESTOCK" if calculated > refunded else "CUSTOMER")).upper()})
+                "tax_amount": "0.00", "reason": DISCREPANCY_REASONS.get(
+                    str(discrepancy_reason or "").upper(),
+                    "RESTOCK" if calculated > refunded else "CUSTOMER")})
         elif calculated - refunded:  # paid less than the lines are worth: never charged
             order["removed_value"] = fmt(dec(order["removed_value"]) + calculated - refunded)
         refund = store.insert(
