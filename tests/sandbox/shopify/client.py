@@ -91,6 +91,12 @@ class SandboxControl:
             body["line_items"] = line_items
         return self._call("POST", f"/orders/{order_id}/refund", body)
 
+    def calculate_refund(self, order_id, line_items=None, shipping=None):
+        """What ``refund_order`` with these lines and shipping would refund (Shopify's
+        refund calculation): ``{"calculated", "amount", "transactions", ...}``; no change."""
+        return self._call("POST", f"/orders/{order_id}/refund/calculate", {
+            "line_items": line_items or [], "shipping": shipping})
+
     def fulfill_order(self, order_id, tracking=None):
         """Ship everything still open. Fires fulfillments/create, orders/fulfilled."""
         return self._call("POST", f"/orders/{order_id}/fulfill", {"tracking": tracking})

@@ -125,6 +125,14 @@ def _refund(store, body, order_id):
         return _refund_locked(store, body, order_id)
 
 
+def _calculate_refund(sandbox, body, match):
+    """Shopify's refund calculation (REST ``refunds/calculate``): what a refund of these lines
+    and shipping would pay back, split over the gateways; nothing changes."""
+    with sandbox.store.lock:
+        return 200, jsonable(_refund_locked(sandbox.store, dict(body, dry_run=True),
+                                            _order_id(match)))
+
+
 def _refund_locked(store, body, order_id):
     order = orders.get_order(store, order_id)
     lines = body.get("line_items")
@@ -146,7 +154,7 @@ def _refund_locked(store, body, order_id):
         shipping_full=bool(body.get("shipping_full")),
         shipping_amount=body.get("shipping_amount"), note=body.get("note"),
         transactions=body.get("transactions"), amount=body.get("amount"),
-        discrepancy_reason=body.get("discrepancy_reason"))
+        discrepancy_reason=body.get("discrepancy_reason"), dry_run=bool(body.get("dry_run")))
 
 
 def _edit_order(sandbox, body, match):
@@ -285,6 +293,7 @@ ROUTES = [
     ("POST", r"/orders/(?P<id>[^/]+)/refund", _order_action("refund")),
     ("POST", r"/orders/(?P<id>[^/]+)/fulfill", _order_action("fulfill")),
     ("POST", r"/orders/(?P<id>[^/]+)/capture", _order_action("capture")),
+    ("POST", r"/orders/(?P<id>[^/]+)/refund/calculate", _calculate_refund),
     ("POST", r"/orders/(?P<id>[^/]+)/edit", _edit_order),
     ("POST", r"/payouts", _create_payout),
     ("POST", r"/inventory", _set_inventory),

@@ -2,7 +2,8 @@
 
 - Checkout with several payment methods (``payments=[{"gateway": "gift_card", "amount":
   "20.00"}, {"gateway": "shopify_payments"}]``): one ``SALE`` per gateway with its amount,
-  the last method without an amount takes the rest. Gift cards are always charged at once.
+  the last method without an amount takes the rest. Gift cards are always charged at once,
+  for at most what is left to pay (a method left with nothing to pay gets no transaction).
 - ``financial_status="authorized"``: card methods get an ``AUTHORIZATION`` (captured later by
   ``capture``: a ``CAPTURE`` whose ``parent_id`` is the authorization, possibly partial),
   gift cards a ``SALE``.
@@ -61,6 +62,8 @@ def split_payments(payments, total, field="payments"):
             amount = rest
         else:
             amount = dec(payment["amount"])
+            if gateway == "gift_card":  # a gift card pays at most what is left to pay
+                amount = min(amount, rest)
         if amount < 0 or amount > rest:
             raise OrderError(f"Payment {fmt(amount)} on {gateway} exceeds the "
                              f"{fmt(rest)} left to pay", [field, str(index), "amount"])

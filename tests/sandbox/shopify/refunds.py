@@ -147,14 +147,16 @@ def _plan_transactions(order, calculated, transactions, amount):
 
 def create_refund(store, order_id, lines=(), *, shipping=None, shipping_full=False,
                   shipping_amount=None, note=None, transactions=None, amount=None,
-                  discrepancy_reason=None, announce_order=True):
+                  discrepancy_reason=None, announce_order=True, dry_run=False):
     """Refund lines, shipping and/or money of an order (see the module docstring).
 
     ``lines``: ``[{"line_item_id", "quantity", "restock_type", "location_id"?}]``;
     ``shipping``: ``{"full_refund": True}`` | ``{"amount": "4.90"}`` (legacy
     ``shipping_full``/``shipping_amount`` still work); ``transactions``: ``[{"gateway",
     "amount", "parent_id"?}]``; ``amount``: refund this total instead of the calculated one.
-    Fires refunds/create and orders/updated. Returns the refund record.
+    Fires refunds/create and orders/updated. Returns the refund record; with ``dry_run``
+    only what Shopify's refund calculation answers (``calculated`` amount, ``transactions``
+    plan), nothing changed.
     """
     with store.lock:
         order = get_order(store, order_id)
@@ -171,6 +173,13 @@ def create_refund(store, order_id, lines=(), *, shipping=None, shipping_full=Fal
             (dec(s["subtotal"]) + (0 if included else dec(s["tax"])) for s in ship_refunds),
             ZERO)
         plan = _plan_transactions(order, calculated, transactions, amount)
+        if dry_run:
+            return {"calculated": fmt(calculated), "amount": fmt(sum(
+                (p["amount"] for p in plan), ZERO)), "transactions": [
+                dict(p, amount=fmt(p["amount"])) for p in plan],
+                "refund_line_items": [{k: v for k, v in r.items() if k != "_line"}
+                                      for r in refund_lines],
+                "refund_shipping_lines": ship_refunds}
         if not plan and not refund_lines and not ship_refunds:
             raise OrderError("The refund has no line, no shipping and no amount",
                              ["refundLineItems"])
