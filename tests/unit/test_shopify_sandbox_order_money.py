@@ -150,5 +150,5 @@ def test_refunds_add_up(sandbox, kwargs, data):
             assert line["current_quantity"] == before[line["id"]] - refunded_units.get(
                 line["id"], 0)
     check_order(body, transactions_of(sandbox, order["id"]))
-    if body["refunds"]:
+    if any(r["transactions"] for r in body["refunds"]):
         assert body["financial_status"] in ("partially_refunded", "refunded")
