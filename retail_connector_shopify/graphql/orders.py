@@ -170,7 +170,7 @@ CUSTOMER_FIELDS = f"""
   createdAt
   updatedAt
   defaultAddress {{ {ADDRESS} }}
-  addresses(first: 5) {{ {ADDRESS} }}
+  addressesV2(first: 5) {{ nodes {{ {ADDRESS} }} }}
 """
 
 CUSTOMERS_UPDATED_SINCE = f"""

@@ -35,8 +35,9 @@ CATCH_UP_FLOWS = (
     ("orders", "orders/updated", "_shopify_poll_orders"),
     ("customers", "customers/update", "_shopify_poll_customers"),
 )
-# Customers a page: their addresses make a page of 250 cost more than the 1,000-point cap.
-CUSTOMERS_PAGE_SIZE = 100
+# Customers a page: their addresses (addressesV2, a connection) make a page of 100 cost more
+# than the 1,000-point cap.
+CUSTOMERS_PAGE_SIZE = 80
 # Fulfillment order statuses that can still take a fulfillment.
 OPEN_FULFILLMENT_STATUSES = frozenset({"OPEN", "IN_PROGRESS", "SCHEDULED"})
 
@@ -224,16 +225,11 @@ class RetailBackend(models.Model):
                     )
                 )
             return picking or "already fulfilled"
-        tracking = {"company": shipment.carrier or None, "numbers": shipment.tracking_numbers}
         result = adapter.mutate(
             fulfillment_documents.FULFILLMENT_CREATE,
-            {
-                "fulfillment": {
-                    "lineItemsByFulfillmentOrder": by_fulfillment_order,
-                    "trackingInfo": tracking,
-                    "notifyCustomer": shipment.notify_customer,
-                }
-            },
+            fulfillment_documents.fulfillment_create_variables(
+                by_fulfillment_order, shipment.carrier, shipment.tracking_numbers,
+                shipment.notify_customer),
         )
         fulfillment_id = legacy_id(((result or {}).get("fulfillment") or {}).get("id"))
         if picking and fulfillment_id:
@@ -245,13 +241,8 @@ class RetailBackend(models.Model):
         shipment = from_dict(Shipment, event._payload_json())
         ShopifyAdapter(self).mutate(
             fulfillment_documents.FULFILLMENT_TRACKING_UPDATE,
-            {
-                "fulfillmentId": f"gid://shopify/Fulfillment/{shipment.order_external_id}",
-                "trackingInfoInput": {
-                    "company": shipment.carrier or None,
-                    "numbers": shipment.tracking_numbers,
-                },
-            },
+            fulfillment_documents.tracking_update_variables(
+                shipment.order_external_id, shipment.carrier, shipment.tracking_numbers),
         )
         return _("tracking of fulfillment %s updated", shipment.order_external_id)
 
