@@ -215,7 +215,8 @@ RESTOCK_TYPES = ("cancel", "return", "no_restock")
 class RefundLine:
     order_line_external_id: str
     quantity: float
-    # The refunded units' amount after their discounts, taxes excluded (Shopify's subtotal).
+    # The refunded units' amount after their discounts, in the order's price mode (taxes
+    # included when the order's prices include them; Shopify's ``subtotal``), and its tax.
     amount: Decimal
     restock: bool = False
     tax_amount: Decimal = Decimal("0")
@@ -238,7 +239,7 @@ class Refund:
     external_id: str
     order_external_id: str
     lines: list[RefundLine] = field(default_factory=list)
-    # Refunded shipping, taxes excluded, and its tax.
+    # Refunded shipping (in the order's price mode) and its tax.
     shipping_amount: Decimal = Decimal("0")
     transactions: list[Payment] = field(default_factory=list)
     note: str = ""
@@ -246,8 +247,6 @@ class Refund:
     shipping_tax_amount: Decimal = Decimal("0")
     adjustments: list[RefundAdjustment] = field(default_factory=list)
     duties_amount: Decimal = Decimal("0")
-    # The order's prices include taxes (the line and shipping amounts above exclude them).
-    taxes_included: bool = False
 
 
 def _json_default(value):

@@ -127,6 +127,7 @@ class RefundImporter:
                 )
             )
         move = self._create_credit_note(sale, invoice, refund, invoice_lines)
+        self._align_taxes(move, refund, len(invoice_lines))
         difference = sale.currency_id.round(refunded - move.amount_total)
         if not sale.currency_id.is_zero(difference):
             if not refund.adjustments:
@@ -143,6 +144,34 @@ class RefundImporter:
             )
         move.action_post()
         return move
+
+    def _align_taxes(self, move, refund, line_count):
+        """Book the refund's taxes as the channel computed them.
+
+        The channel prorates a line's tax over the units refunded (the tax of 26 units out of
+        27 is 26/27 of the line's tax, rounded), where Odoo taxes the refunded amount anew:
+        the two may differ by a cent per line. That rounding difference is moved onto the
+        credit note's tax line, as a person would in the invoice's tax totals; anything larger
+        is not rounding and is left for the total check to report. With prices including
+        taxes the totals agree anyway and Odoo's split is kept.
+        """
+        if not move.amount_tax or any(move.invoice_line_ids.tax_ids.mapped("price_include")):
+            return
+        expected = sum(
+            (line.tax_amount for line in refund.lines if line.quantity > 0),
+            start=refund.shipping_tax_amount,
+        )
+        currency = move.currency_id
+        delta = currency.round(float(expected) - move.amount_tax)
+        if currency.is_zero(delta) or abs(delta) > 0.01 * max(line_count, 1) + 1e-9:
+            return
+        totals = move.tax_totals
+        groups = [group for subtotal in totals["subtotals"] for group in subtotal["tax_groups"]]
+        if not groups:
+            return
+        largest = max(groups, key=lambda group: abs(group["tax_amount_currency"]))
+        largest["tax_amount_currency"] += delta
+        move.tax_totals = totals
 
     def _sale_line(self, sale, refund, refund_line, lines_by_external):
         sale_line = lines_by_external.get(refund_line.order_line_external_id)
