@@ -86,6 +86,7 @@ class OrderImporter:
             "retail_note_attributes": attributes_text(order.note_attributes) or False,
             "retail_channel_tags": ", ".join(order.tags) or False,
             "retail_test_order": order.test,
+            "retail_presentment_currency": order.presentment_currency or False,
             "tag_ids": [(4, tag.id) for tag in self.channel_tag() | self.order_tags(order)],
             "order_line": [(0, 0, vals) for vals in self.line_values(order)],
         }

@@ -61,8 +61,12 @@ class OrderWorkflow:
         return self.env["retail.value.mapping"]._resolve(self.backend, "gateway", gateway)
 
     def invoice_and_pay(self):
-        mapping = self.mapping(self.gateway())
-        workflow = mapping.payment_workflow or "invoice_pay"
+        if not self.order.payments and self.order.payments_complete:
+            # Nothing was charged (a fully discounted order): invoice it, there is no payment.
+            workflow = "invoice"
+        else:
+            mapping = self.mapping(self.gateway())
+            workflow = mapping.payment_workflow or "invoice_pay"
         if workflow == "confirm":
             return
         invoices = self.sale.invoice_ids.filtered(

@@ -6,6 +6,9 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+# Attempts after which a unique-constraint conflict is taken for a data problem.
+UNIQUE_RETRIES = 3
+
 _logger = logging.getLogger(__name__)
 
 EVENT_STATES = [
@@ -182,6 +185,21 @@ class RetailEvent(models.Model):
             return self._mark_failed("data", str(value), getattr(value, "missing_mapping", None))
         if outcome == "ignored":
             return self._mark_ignored(str(value))
+        constraint = getattr(value, "details", {}).get("constraint")
+        if constraint and self.attempts >= UNIQUE_RETRIES:
+            # A concurrent insert clears on the next attempt; a conflict that survives the
+            # retries is data: the record clashes with one that exists.
+            return self._mark_failed(
+                "data",
+                _(
+                    "This record conflicts with one Odoo already has (unique constraint "
+                    "%(constraint)s), and retrying did not help: %(error)s Find the existing "
+                    "record (same reference, e-mail or binding), merge or unbind it, then "
+                    "retry.",
+                    constraint=constraint,
+                    error=value,
+                ),
+            )
         if self.attempts >= backend.max_attempts:
             return self._mark_failed(
                 outcome, _("Gave up after %(n)s attempts: %(error)s", n=self.attempts, error=value)

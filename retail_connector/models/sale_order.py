@@ -49,6 +49,12 @@ class SaleOrder(models.Model):
     retail_channel_tags = fields.Char(
         string="Channel Tags", copy=False, help="The order's tags in the channel."
     )
+    retail_presentment_currency = fields.Char(
+        string="Customer's Currency",
+        copy=False,
+        help="The currency the customer saw and paid in at checkout, kept for reference: "
+        "the order is booked in the shop's currency, as the channel settles it.",
+    )
     retail_test_order = fields.Boolean(
         string="Channel Test Order",
         copy=False,
