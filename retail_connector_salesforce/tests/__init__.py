@@ -2,6 +2,7 @@ from . import (
     test_account_flow,
     test_accounts_out,
     test_adapter,
+    test_dry_run,
     test_install,
     test_order_status,
     test_orders_in,
