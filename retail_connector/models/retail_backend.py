@@ -3,14 +3,12 @@ import functools
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..access import MANAGER_GROUP, USER_GROUP, requires_group
 from ..canonical import Customer, Order, Refund, from_dict
 from ..engine.importers import PartnerImporter
 from ..engine.order_import import OrderImporter
 from ..engine.refund_import import RefundImporter
 from ..errors import DataError
-
-MANAGER_GROUP = "retail_connector.group_retail_manager"
-
 
 # Topics of the generic backend: payload class, core importer and its method.
 GENERIC_TOPICS = {
@@ -219,6 +217,7 @@ class RetailBackend(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+    @requires_group(USER_GROUP)
     def action_open_events(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -227,6 +226,7 @@ class RetailBackend(models.Model):
         action["domain"] = [("backend_id", "=", self.id)]
         return action
 
+    @requires_group(USER_GROUP)
     def action_open_exceptions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -237,6 +237,7 @@ class RetailBackend(models.Model):
         action["context"] = {}
         return action
 
+    @requires_group(MANAGER_GROUP)
     def action_open_jobs(self):
         """This backend's jobs, charted (graph and pivot) over the last 24 hours."""
         self.ensure_one()

@@ -6,6 +6,7 @@ import psycopg2.errors
 from odoo import _, fields, models
 from odoo.tools import mute_logger
 
+from ..access import MANAGER_GROUP, requires_group
 from ..engine import circuit
 
 _logger = logging.getLogger(__name__)
@@ -127,11 +128,13 @@ class RetailBackend(models.Model):
             )
         )
 
+    @requires_group(MANAGER_GROUP)
     def action_circuit_reset(self):
         """Close the circuit by hand (after fixing credentials, for example)."""
         for backend in self:
             backend._circuit_record_success()
 
+    @requires_group(MANAGER_GROUP)
     def action_circuit_probe(self):
         """Probe the channel now; the circuit closes when it answers."""
         from ..errors import RetailError

@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..access import USER_GROUP, requires_group
+
 _logger = logging.getLogger(__name__)
 
 EVENT_STATES = [
@@ -234,6 +236,7 @@ class RetailEvent(models.Model):
     # ------------------------------------------------------------------
     # Exception queue actions (one or many rows)
     # ------------------------------------------------------------------
+    @requires_group(USER_GROUP)
     def action_retry(self):
         """Retry failed or stuck events with their (possibly edited) payload."""
         events = self.filtered(lambda e: e.state in ("failed", "received", "queued"))
@@ -243,6 +246,7 @@ class RetailEvent(models.Model):
         events._enqueue()
         return True
 
+    @requires_group(USER_GROUP)
     def action_replay(self):
         """Import events again from their stored payload, done ones included."""
         events = self.filtered(lambda e: e.direction == "in")
@@ -250,16 +254,19 @@ class RetailEvent(models.Model):
         events._enqueue(replay=True)
         return True
 
+    @requires_group(USER_GROUP)
     def action_ignore(self):
         self.filtered(lambda e: e.state != "done").with_context(retail_event_internal=True).write(
             {"state": "ignored", "next_retry_at": False}
         )
         return True
 
+    @requires_group(USER_GROUP)
     def action_assign_to_me(self):
         self.write({"user_id": self.env.user.id})
         return True
 
+    @requires_group(USER_GROUP)
     def action_open_record(self):
         self.ensure_one()
         if not self.res_model or not self.res_id:

@@ -1,4 +1,5 @@
 from . import (
+    test_access,
     test_canonical,
     test_circuit,
     test_concurrency,

@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..access import MANAGER_GROUP, requires_group
 from ..engine import dry_run
 from ..errors import RetailError
 
@@ -54,6 +55,7 @@ class RetailDryRun(models.TransientModel):
             self.topic = self.event_id.topic
             self.payload = self.event_id.payload
 
+    @requires_group(MANAGER_GROUP)
     def action_run(self):
         self.ensure_one()
         with dry_run.journal() as (token, calls):

@@ -20,6 +20,7 @@ from decimal import Decimal
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.retail_connector.access import MANAGER_GROUP, requires_group
 from odoo.addons.retail_connector.errors import DataError
 
 from ..graphql import payouts as payout_documents
@@ -103,6 +104,7 @@ class RetailBackend(models.Model):
     # ------------------------------------------------------------------
     # Entry points: button, cron, job, exception queue retry
     # ------------------------------------------------------------------
+    @requires_group(MANAGER_GROUP)
     def action_shopify_import_payouts(self):
         """Import the paid payouts now; a missing setting is a UserError, nothing created."""
         for backend in self:
