@@ -10,7 +10,13 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from ..engine.intake import hmac_matches, read_bounded_body, store_event, webhook_backend
+from ..engine.intake import (
+    hmac_matches,
+    read_bounded_body,
+    refuse_topic,
+    store_event,
+    webhook_backend,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ class GenericWebhookController(http.Controller):
             return request.make_response(
                 "X-Retail-Topic and X-Retail-Event-Id required", status=400
             )
+        if refuse_topic(backend, topic, key, "Generic webhook"):
+            return request.make_response("topic not accepted", status=422)
         _event, created = store_event(
             backend,
             topic,

@@ -50,6 +50,21 @@ def webhook_backend(env, backend_id, backend_type):
     return Backend.search_fetch(domain, columns, limit=1)
 
 
+def refuse_topic(backend, topic, delivery_id, channel):
+    """Whether a webhook's ``topic`` is off the backend's allow-list (then it is logged, with
+    the backend and the channel's delivery id, and the caller refuses it: nothing stored)."""
+    if backend._accepts_channel_topic(topic):
+        return False
+    _logger.warning(
+        "%s delivery %s for backend %s refused: topic %r is not one it accepts",
+        channel,
+        delivery_id,
+        backend.id,
+        topic,
+    )
+    return True
+
+
 def read_bounded_body(httprequest, limit):
     """The raw body of a webhook, or None when it is larger than ``limit`` bytes (answer 413).
 

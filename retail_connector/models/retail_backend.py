@@ -1,5 +1,3 @@
-import functools
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -10,12 +8,18 @@ from ..engine.order_import import OrderImporter
 from ..engine.refund_import import RefundImporter
 from ..errors import DataError
 
+# Where the events of a topic come from: the channel (webhook, poll) or Odoo itself
+# (exports, shipments...). Only channel topics are accepted at a webhook's door.
+FROM_CHANNEL, FROM_ODOO = "channel", "odoo"
+
 # Topics of the generic backend: payload class, core importer and its method.
 GENERIC_TOPICS = {
     "customer": (Customer, PartnerImporter, "import_customer"),
     "order": (Order, OrderImporter, "import_order"),
     "refund": (Refund, RefundImporter, "import_refund"),
 }
+# The generic backend's allow-list: topic -> (handler method, origin).
+GENERIC_EVENT_TOPICS = dict.fromkeys(GENERIC_TOPICS, ("_import_canonical_event", FROM_CHANNEL))
 
 
 class RetailBackend(models.Model):
@@ -23,9 +27,9 @@ class RetailBackend(models.Model):
 
     Channel addons extend :attr:`backend_type` with ``selection_add`` and add their own fields
     (credentials, API version, ...) and flows. The engine only relies on the methods documented
-    here: :meth:`_get_event_handler` to import an event, :meth:`_get_exporter` to export a
-    flow, :meth:`_catch_up` for the scheduled catch-up and :meth:`_circuit_probe` for the
-    half-open probe.
+    here: :meth:`_event_topics` (the allow-list of topics and their handlers),
+    :meth:`_get_exporter` to export a flow, :meth:`_catch_up` for the scheduled catch-up and
+    :meth:`_circuit_probe` for the half-open probe.
     """
 
     _name = "retail.backend"
@@ -170,16 +174,29 @@ class RetailBackend(models.Model):
         self.ensure_one()
         return f"root.retail.{self.backend_type}"
 
-    def _get_event_handler(self, topic):
-        """Return ``handler(event) -> record`` importing events of ``topic``, or ``None``.
+    def _event_topics(self):
+        """The allow-list of this backend's type: ``{topic: (handler method, origin)}``.
 
-        The generic backend imports canonical JSON customers, orders and refunds; channel
-        addons override this for their types and topics.
+        Each channel addon overrides this once, returning its declarative table for its
+        type. A handler method takes the event and returns the record it made (or a
+        report); ``origin`` is :data:`FROM_CHANNEL` for what the channel sends (the only
+        topics a webhook accepts) or :data:`FROM_ODOO` for events Odoo makes itself.
         """
+        if self.backend_type == "generic":
+            return GENERIC_EVENT_TOPICS
+        return {}
+
+    def _get_event_handler(self, topic):
+        """Return ``handler(event) -> record`` of ``topic`` (from :meth:`_event_topics`)."""
         self.ensure_one()
-        if self.backend_type == "generic" and topic in GENERIC_TOPICS:
-            return functools.partial(self._import_canonical_event, topic)
-        return None
+        entry = self._event_topics().get(topic)
+        return getattr(self, entry[0]) if entry else None
+
+    def _accepts_channel_topic(self, topic):
+        """Whether a webhook of this backend may store an event of ``topic``."""
+        self.ensure_one()
+        entry = self._event_topics().get(topic or "")
+        return bool(entry) and entry[1] == FROM_CHANNEL
 
     def _export_flows(self):
         """Return the names of the flows this backend exports (channel addons extend it)."""
@@ -203,8 +220,9 @@ class RetailBackend(models.Model):
         """Check that the remote side answers again; raise a RetailError if not."""
         return True
 
-    def _import_canonical_event(self, topic, event):
+    def _import_canonical_event(self, event):
         """Import an event whose payload is a canonical record as JSON (generic backend)."""
+        topic = event.topic
         record_class, importer_class, method = GENERIC_TOPICS[topic]
         try:
             record = from_dict(record_class, event._payload_json())

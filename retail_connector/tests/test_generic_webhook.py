@@ -81,3 +81,11 @@ class TestGenericWebhook(HttpCase):
         response = self.url_open("/retail/generic/webhook/999999", data=b"{}")
         self.assertEqual(response.status_code, 404)
         self.assertFalse(self.events())
+
+    def test_unknown_topic_is_refused_at_the_door(self):
+        with self.assertLogs("odoo.addons.retail_connector.engine.intake", "WARNING") as logs:
+            response = self.post(self.body, key="door-1", **{"X-Retail-Topic": "export/stock"})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn(f"delivery door-1 for backend {self.backend.id}", logs.output[0])
+        self.assertFalse(self.events())
+        self.assertEqual(set(self.backend._event_topics()), {"customer", "order", "refund"})

@@ -16,6 +16,7 @@ from odoo.http import request
 
 from odoo.addons.retail_connector.engine.intake import (
     read_bounded_body,
+    refuse_topic,
     store_event,
     webhook_backend,
 )
@@ -62,6 +63,12 @@ class SalesforceOutboundMessageController(http.Controller):
                 backend.sf_organization_id or "(unset)",
             )
             return _xml_response(fault("unknown organization"), status=403)
+        for notification in message.notifications:
+            topic = notification.sobject_type.lower()
+            if refuse_topic(backend, topic, notification.notification_id, "Outbound Message"):
+                return _xml_response(
+                    fault(f"sObject type {notification.sobject_type} is not accepted"), 400
+                )
         created = 0
         for notification in message.notifications:
             _event, is_new = store_event(

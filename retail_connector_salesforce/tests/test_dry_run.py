@@ -48,6 +48,7 @@ class TestSalesforceDryRun(SalesforceOrderMixin, TransactionCase):
             "export/products": {"flow": "products"},
             "export/order_status": {"flow": "order_status"},
         }
+        self.assertEqual(set(payloads), set(self.backend._event_topics()))
         self.control.reset_counters()
         for topic, payload in payloads.items():
             with self.subTest(topic=topic):

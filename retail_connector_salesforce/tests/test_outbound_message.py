@@ -139,3 +139,19 @@ class TestOutboundMessage(SalesforceSandboxMixin, HttpCase):
         self.assertEqual(event.idempotency_key, notifications[0]["id"])
         self.assertEqual(json.loads(event.payload),
                          {"Id": created["Id"], "Name": "Pushed", "Phone": "555"})
+
+    def test_an_internal_topic_is_refused_at_the_door(self):
+        body = envelope(self.org_id, [ACCOUNT_1]).replace(
+            b'xsi:type="sf:Account"', b'xsi:type="sf:export/accounts"')
+        with self.assertLogs("odoo.addons.retail_connector.engine.intake", "WARNING") as logs:
+            response = self.post(body)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("not accepted", response.text)
+        self.assertFalse(self.events())
+        self.assertIn(f"backend {self.backend.id}", logs.output[0])
+        self.assertIn(ACCOUNT_1[0], logs.output[0])  # the notification id
+        self.assertIn("'export/accounts'", logs.output[0])
+        # The allow-list has it, but as a topic only Odoo makes.
+        self.assertIn("export/accounts", self.backend._event_topics())
+        self.assertFalse(self.backend._accepts_channel_topic("export/accounts"))
+        self.assertTrue(self.backend._accepts_channel_topic("account"))

@@ -14,6 +14,7 @@ from odoo.http import request
 from odoo.addons.retail_connector.engine.intake import (
     hmac_matches,
     read_bounded_body,
+    refuse_topic,
     store_event,
     webhook_backend,
 )
@@ -79,6 +80,8 @@ class ShopifyWebhookController(http.Controller):
             return request.make_response(
                 "X-Shopify-Topic and X-Shopify-Webhook-Id required", status=400
             )
+        if refuse_topic(backend, topic, key, "Shopify webhook"):
+            return request.make_response("topic not accepted", status=422)
         event, created = store_event(
             backend,
             topic,

@@ -164,17 +164,12 @@ class RetailBackend(models.Model):
         _logger.warning("Shopify backend %s: %s", self.name, message)
         return event
 
-    def _get_event_handler(self, topic):
-        if self.backend_type == "shopify" and topic == PAYOUT_TOPIC:
-
-            def handler(_event):
-                error = self._shopify_payout_config_error()
-                if error:
-                    raise DataError(error)
-                return self._shopify_import_payouts()
-
-            return handler
-        return super()._get_event_handler(topic)
+    def _shopify_payout_event(self, _event):
+        """Handler of a ``payouts/import`` event (a retried failed import)."""
+        error = self._shopify_payout_config_error()
+        if error:
+            raise DataError(error)
+        return self._shopify_import_payouts()
 
     # ------------------------------------------------------------------
     # The import

@@ -107,6 +107,7 @@ class TestShopifyDryRun(ShopifyCase):
         self.assertIn("FulfillmentCreate", MUTATIONS)
         self.assertTrue(graphql)
         payloads = self.payloads()
+        self.assertEqual(set(payloads), set(self.backend._event_topics()))
         self.control.reset_counters()
         for topic, payload in payloads.items():
             with self.subTest(topic=topic):
