@@ -8,6 +8,9 @@ from ..engine.order_import import OrderImporter
 from ..engine.refund_import import RefundImporter
 from ..errors import DataError
 
+# ir.config_parameter listing the credential columns that neutralization clears.
+CREDENTIAL_COLUMNS_PARAM = "retail_connector.credential_columns"
+
 # Where the events of a topic come from: the channel (webhook, poll) or Odoo itself
 # (exports, shipments...). Only channel topics are accepted at a webhook's door.
 FROM_CHANNEL, FROM_ODOO = "channel", "odoo"
@@ -130,6 +133,26 @@ class RetailBackend(models.Model):
     _sql_constraints = [
         ("name_company_uniq", "unique(name, company_id)", "Backend names are unique per company."),
     ]
+
+    def init(self):
+        super().init()
+        # Neutralization (data/neutralize.sql) clears the columns listed here: every stored
+        # field reserved to managers, whichever addon adds it, found by its groups.
+        self.env["ir.config_parameter"].sudo().set_param(
+            CREDENTIAL_COLUMNS_PARAM, ",".join(self._credential_fields())
+        )
+
+    @api.model
+    def _credential_fields(self):
+        """Names of the stored fields of every backend type that hold credentials: the
+        fields only managers may read (``groups=MANAGER_GROUP``)."""
+        return sorted(
+            name
+            for name, field in self._fields.items()
+            if field.store
+            and field.column_type
+            and MANAGER_GROUP in (field.groups or "").split(",")
+        )
 
     @api.depends("event_ids.state")
     def _compute_event_stats(self):

@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError
 from odoo.modules.neutralize import neutralize_database
 from odoo.tests import new_test_user, tagged
 
+from ..models.retail_backend import CREDENTIAL_COLUMNS_PARAM
 from .common import RetailCase
 
 
@@ -47,6 +48,34 @@ class TestSecurity(RetailCase):
         self.env.invalidate_all()
         self.assertFalse(self.backend.active)
         self.assertFalse(self.backend.webhook_secret)
+
+    def test_neutralization_clears_every_credential_field_of_every_backend_type(self):
+        Backend = self.env["retail.backend"]
+        names = Backend._credential_fields()
+        # Found by field (manager-only, stored), from the engine and both channels.
+        for expected in ("webhook_secret", "shopify_access_token", "shopify_client_secret",
+                         "sf_password", "sf_private_key", "sf_outbound_token"):
+            self.assertIn(expected, names)
+        self.assertNotIn("name", names)
+        self.assertEqual(
+            self.env["ir.config_parameter"].sudo().get_param(CREDENTIAL_COLUMNS_PARAM),
+            ",".join(names),
+        )
+        backends = self.backend
+        for backend_type, _label in Backend._fields["backend_type"].selection:
+            backends |= Backend.create({"name": f"Neutral {backend_type}",
+                                        "backend_type": backend_type})
+        for name in names:
+            backends.write({name: f"secret-{name}"})
+        self.assertTrue(all(backend[name] for backend in backends for name in names))
+        self.env.flush_all()
+        neutralize_database(self.env.cr)
+        self.env.invalidate_all()
+        for backend in backends.with_context(active_test=False):
+            self.assertFalse(backend.active)
+            for name in names:
+                with self.subTest(backend=backend.backend_type, field=name):
+                    self.assertFalse(backend[name])
 
     def test_the_three_addons_are_installed(self):
         modules = self.env["ir.module.module"].search(

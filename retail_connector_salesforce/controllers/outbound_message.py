@@ -1,7 +1,8 @@
 """Receiver of Salesforce Outbound Messages: verify → store each notification once → ACK.
 
 Salesforce signs nothing: the URL carries the backend's secret token (compared in constant
-time) and the envelope's OrganizationId must be the backend's org. Every notification becomes
+time; ``log_redaction`` keeps it out of the request log) and the envelope's OrganizationId
+must be the backend's org. Every notification becomes
 one ``retail.event`` keyed by its notification Id (Salesforce resends the same Id until it
 gets the ACK), whose job reads the full record over REST. A body that is not a notifications
 envelope gets HTTP 400 with a SOAP fault and nothing is stored, so Salesforce retries.
@@ -21,10 +22,14 @@ from odoo.addons.retail_connector.engine.intake import (
     webhook_backend,
 )
 
+from .. import log_redaction
 from ..const import same_id
 from ..soap import ACK, MalformedEnvelope, fault, parse_notifications
 
 _logger = logging.getLogger(__name__)
+
+# The token is in the URL Salesforce calls: keep it out of the request log lines.
+log_redaction.install()
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
