@@ -5,10 +5,14 @@ process-wide cache (logins are rate-limited: reuse tokens), logs in again once w
 token expired (``INVALID_SESSION_ID``), records the API usage of ``Sforce-Limit-Info`` on the
 backend, and turns every failure into the engine's taxonomy (:mod:`retail_connector.errors`):
 
-* ``TransientError``: UNABLE_TO_LOCK_ROW, 429/5xx, timeouts, connection failures;
-* ``AuthError``: rejected credentials, REQUEST_LIMIT_EXCEEDED, other 401/403;
+* ``TransientError``: UNABLE_TO_LOCK_ROW, the concurrent-request REQUEST_LIMIT_EXCEEDED
+  (neither opens the circuit), 429/5xx, timeouts, connection failures;
+* ``QuotaExceeded``: the daily REQUEST_LIMIT_EXCEEDED (the backend pauses, see
+  ``retail.backend._pause_probe``);
+* ``AuthError``: rejected credentials, other 401/403;
 * ``DataError``: validation errors (REQUIRED_FIELD_MISSING, DUPLICATE_VALUE, INVALID_FIELD,
-  NOT_FOUND...), with ``error_code``, ``message`` and ``fields`` in the error's details.
+  NOT_FOUND...), with ``error_code``, ``message`` and ``fields`` in the error's details, and
+  HTTP 300 (several records match an external id; ``matches`` lists their URLs).
 """
 
 import hashlib

@@ -8,7 +8,7 @@ from odoo.addons.retail_connector.engine.intake import poll_into_inbox
 from odoo.addons.retail_connector.errors import DataError
 from odoo.addons.retail_connector.models.retail_backend import FROM_CHANNEL, FROM_ODOO
 
-from ..const import ACCOUNT_FIELDS, CONTACT_FIELDS, KEY_PREFIXES
+from ..const import ACCOUNT_FIELDS, CONTACT_FIELDS, DAILY_LIMIT_PAUSE_SECONDS, KEY_PREFIXES
 from ..mappers import SalesforceAccountMapper
 from .retail_backend_exports import EXPORT_FLOWS
 
@@ -173,6 +173,20 @@ class RetailBackend(models.Model):
         from ..adapter import SalesforceAdapter
 
         return SalesforceAdapter(self).limits()
+
+    def _pause_probe(self):
+        """After a daily-limit pause: ask ``/limits`` whether requests remain (a refusal
+        raises QuotaExceeded again, and the pause goes on)."""
+        if self.backend_type != "salesforce":
+            return super()._pause_probe()
+        from ..adapter import SalesforceAdapter
+
+        adapter = SalesforceAdapter(self)
+        daily = adapter.limits().get("DailyApiRequests") or {}
+        used, maximum = adapter.api_usage or (0, 0)
+        if daily.get("Remaining", 1) <= 0 or (maximum and used >= maximum):
+            return DAILY_LIMIT_PAUSE_SECONDS
+        return 0
 
     def _sf_record_base_url(self):
         domain = self._sf_domain() if self.sf_login_domain == "custom" else ""

@@ -4,6 +4,7 @@ from . import (
     test_adapter,
     test_dry_run,
     test_install,
+    test_limits,
     test_order_status,
     test_orders_in,
     test_outbound_message,
