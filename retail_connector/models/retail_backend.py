@@ -96,6 +96,12 @@ class RetailBackend(models.Model):
         help="The secret before a rotation: accepted too until you clear it, so that no "
         "webhook is refused while the channel switches to the new one.",
     )
+    webhook_tolerance = fields.Integer(
+        string="Webhook Tolerance (s)",
+        default=300,
+        help="Generic webhooks: a delivery signed more than this many seconds from now is "
+        "refused (a captured delivery cannot be replayed later).",
+    )
     max_body_bytes = fields.Integer(
         default=2 * 1024 * 1024,
         help="Webhook bodies larger than this are refused with HTTP 413.",

@@ -4,10 +4,9 @@ from datetime import timedelta
 import psycopg2.errors
 
 from odoo import _, fields, models
-from odoo.tools import mute_logger
 
 from ..access import MANAGER_GROUP, requires_group
-from ..engine import circuit
+from ..engine import circuit, quiet_sql
 
 _logger = logging.getLogger(__name__)
 RETRYABLE_DB_ERRORS = (
@@ -107,7 +106,7 @@ class RetailBackend(models.Model):
         the same), so that the job itself, and its event, are never failed by bookkeeping.
         """
         try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            with quiet_sql.expected_errors(), self.env.cr.savepoint():
                 self.sudo().write(values)
         except RETRYABLE_DB_ERRORS as error:
             _logger.info(
