@@ -36,6 +36,7 @@ class RetailBackend(models.Model):
     """
 
     _name = "retail.backend"
+    _check_company_auto = True
     _description = "Retail Connector Backend"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name"
@@ -139,6 +140,19 @@ class RetailBackend(models.Model):
     _sql_constraints = [
         ("name_company_uniq", "unique(name, company_id)", "Backend names are unique per company."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The default warehouse is the current company's: a backend of another company gets
+        # one of its own (links are checked against the backend's company).
+        for vals in vals_list:
+            if vals.get("company_id") and "warehouse_id" not in vals:
+                vals["warehouse_id"] = (
+                    self.env["stock.warehouse"]
+                    .search([("company_id", "=", vals["company_id"])], limit=1)
+                    .id
+                )
+        return super().create(vals_list)
 
     def init(self):
         super().init()

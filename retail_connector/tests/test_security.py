@@ -1,7 +1,10 @@
+import psycopg2.errors
+
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import neutralize_database
 from odoo.tests import new_test_user, tagged
 
+from ..engine import quiet_sql
 from ..models.retail_backend import CREDENTIAL_COLUMNS_PARAM
 from .common import RetailCase
 
@@ -89,3 +92,46 @@ class TestSecurity(RetailCase):
         )
         self.assertEqual(set(modules.mapped("state")), {"installed"})
         self.assertEqual(len(modules), 3)
+
+    def test_every_connector_model_with_a_company_has_a_company_rule(self):
+        Rule = self.env["ir.rule"].sudo()
+        checked = []
+        for name, model in self.env.registry.items():
+            if model._abstract or model._transient or "company_id" not in model._fields:
+                continue
+            if not (model._original_module or "").startswith("retail_connector"):
+                continue
+            checked.append(name)
+            rules = Rule.search([("model_id.model", "=", name)])
+            self.assertTrue(
+                any("company_ids" in (rule.domain_force or "") for rule in rules), name
+            )
+        self.assertIn("retail.reconciliation.line", checked)
+        self.assertIn("retail.sf.status.binding", checked)
+
+    def test_backend_links_are_checked_against_its_company(self):
+        from odoo.exceptions import UserError
+
+        self.assertTrue(self.env["retail.backend"]._check_company_auto)
+        other = self.env["res.company"].create({"name": "Foreign Retail Co"})
+        foreign = self.env["stock.warehouse"].search([("company_id", "=", other.id)], limit=1)
+        self.assertTrue(foreign)
+        with self.assertRaises(UserError):
+            self.backend.warehouse_id = foreign
+
+    def test_one_default_ownership_rule_per_field_even_without_a_backend(self):
+        from odoo.exceptions import ValidationError
+
+        Rule = self.env["retail.ownership.rule"]
+        values = {"backend_type": "generic", "object": "customer", "field_name": "x_nickname"}
+        Rule.create(values)
+        with self.assertRaises(ValidationError):
+            Rule.create(values)
+        # The database refuses it too (two workers at once pass the check).
+        with self.assertRaises(psycopg2.errors.UniqueViolation), quiet_sql.expected_errors(), \
+                self.env.cr.savepoint():
+            self.env.cr.execute(
+                "INSERT INTO retail_ownership_rule (backend_type, object, field_name, owner) "
+                "VALUES ('generic', 'customer', 'x_nickname', 'odoo')"
+            )
+        Rule.create(dict(values, backend_id=self.backend.id))  # a backend's own rule is fine
