@@ -11,6 +11,7 @@ from . import (
     test_order_import,
     test_outbound,
     test_ownership,
+    test_quiet_sql,
     test_reconciliation,
     test_refund_import,
     test_security,
