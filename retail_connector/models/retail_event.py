@@ -120,6 +120,8 @@ class RetailEvent(models.Model):
             return json.loads(self.payload or "null")
         except ValueError as exc:
             raise DataError(_("The payload is not valid JSON: %s", exc)) from exc
+        except RecursionError as exc:
+            raise DataError(_("The payload is not valid JSON: it is nested too deeply.")) from exc
 
     # ------------------------------------------------------------------
     # Jobs

@@ -38,7 +38,7 @@ def payload_id(body):
     """The ``id`` of the REST-shaped payload as a string, or None (never raises)."""
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         return None
     value = payload.get("id") if isinstance(payload, dict) else None
     return str(value) if value is not None else None

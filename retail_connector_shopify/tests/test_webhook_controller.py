@@ -147,3 +147,13 @@ class TestShopifyWebhookController(ShopifySandboxMixin, HttpCase):
              if origin == "channel"},
             set(const.WEBHOOK_TOPICS),
         )
+
+    def test_deeply_nested_json_is_stored_and_fails_clearly(self):
+        body = b"[" * 4000 + b"]" * 4000  # within the 8 KiB limit, deeper than Python parses
+        response = self.post(body, webhook_id="deep-1")
+        self.assertEqual((response.status_code, response.text), (200, "ok"))
+        event = self.events()
+        self.assertFalse(event.external_id)
+        event._process_job()
+        self.assertEqual(event.state, "failed")
+        self.assertIn("nested too deeply", event.error_message)
