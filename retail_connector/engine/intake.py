@@ -91,6 +91,19 @@ def read_bounded_body(httprequest, limit):
             return None
 
 
+def refuse_body(httprequest, body, mimetype="application/json"):
+    """``(status, text)`` when a signed body is not what the channel sends: another content
+    type (415) or bytes that are not UTF-8 (400); None when it may be stored."""
+    got = httprequest.mimetype or ""
+    if got != mimetype:
+        return 415, f"content type {got or '(none)'} is not {mimetype}"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, "the body is not UTF-8"
+    return None
+
+
 def signed_message(timestamp, topic, event_id, body):
     """What the generic webhook signs: ``<timestamp>.<topic>.<event id>.`` then the body, so
     that none of them can be changed or replayed under another name or time."""

@@ -131,3 +131,11 @@ class TestGenericWebhook(HttpCase):
             "X-Retail-Timestamp": str(int(time.time())), "X-Retail-Hmac-Sha256": "x"})
         self.assertEqual(response.status_code, 413)
         self.assertFalse(self.events())
+
+    def test_a_body_that_is_not_utf8_json_is_refused(self):
+        latin = self.body.replace(b"Ada", "Adá".encode("latin-1"))
+        response = self.post(latin, key="latin-1")
+        self.assertEqual((response.status_code, response.text), (400, "the body is not UTF-8"))
+        response = self.post(self.body, key="text", **{"Content-Type": "text/plain"})
+        self.assertEqual(response.status_code, 415)
+        self.assertFalse(self.events())

@@ -14,6 +14,7 @@ from odoo.http import request
 from odoo.addons.retail_connector.engine.intake import (
     hmac_matches,
     read_bounded_body,
+    refuse_body,
     refuse_topic,
     store_event,
     webhook_backend,
@@ -82,6 +83,12 @@ class ShopifyWebhookController(http.Controller):
             )
         if refuse_topic(backend, topic, key, "Shopify webhook"):
             return request.make_response("topic not accepted", status=422)
+        refused = refuse_body(request.httprequest, body)
+        if refused:
+            _logger.warning(
+                "Shopify webhook %s for backend %s refused: %s", key, backend_id, refused[1]
+            )
+            return request.make_response(refused[1], status=refused[0])
         event, created = store_event(
             backend,
             topic,
