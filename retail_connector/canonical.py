@@ -104,6 +104,19 @@ class Discount:
 
 
 @dataclass
+class Attribute:
+    """A name and value a customer or an app attached (line properties, order notes)."""
+
+    name: str
+    value: str = ""
+
+
+# Kinds of order line: a product of the catalogue, a custom item (no product in the channel:
+# a service, a fee, a protection plan), a gift card sold, a tip.
+LINE_KINDS = ("product", "custom", "gift_card", "tip")
+
+
+@dataclass
 class OrderLine:
     external_id: str
     sku: str = ""
@@ -112,8 +125,15 @@ class OrderLine:
     title: str = ""
     quantity: float = 0.0
     unit_price: Decimal = Decimal("0")
+    # Every discount the channel allocated to the line, as an amount (never a percentage).
     discount_amount: Decimal = Decimal("0")
     taxes: list[TaxLine] = field(default_factory=list)
+    kind: str = "product"
+    # Units still ordered after edits and refunds (None: the channel does not say), and the
+    # units refunded so far: what edits removed is the difference.
+    current_quantity: float | None = None
+    refunded_quantity: float = 0.0
+    properties: list[Attribute] = field(default_factory=list)
 
 
 @dataclass
@@ -134,6 +154,8 @@ class Payment:
     amount: Decimal
     currency: str
     processed_at: str = ""
+    parent_external_id: str = ""
+    test: bool = False
 
 
 @dataclass
@@ -157,6 +179,14 @@ class Order:
     updated_at: str = ""
     note: str = ""
     tags: list[str] = field(default_factory=list)
+    # The channel's current total (after edits and refunds); None: same as ``total``.
+    current_total: Decimal | None = None
+    note_attributes: list[Attribute] = field(default_factory=list)
+    # A test order (a test gateway, a store in development): no accounting by default.
+    test: bool = False
+    # True when ``payments`` lists the channel's transactions (not a guess from a status).
+    payments_complete: bool = False
+    presentment_currency: str = ""
 
 
 @dataclass
@@ -176,12 +206,32 @@ class Shipment:
     notify_customer: bool = False
 
 
+# What happens to the goods of a refunded line: ``cancel`` (not shipped: they will not be),
+# ``return`` (shipped and sent back to stock), ``no_restock`` (refunded, goods not restocked).
+RESTOCK_TYPES = ("cancel", "return", "no_restock")
+
+
 @dataclass
 class RefundLine:
     order_line_external_id: str
     quantity: float
+    # The refunded units' amount after their discounts, in the order's price mode (taxes
+    # included when the order's prices include them; Shopify's ``subtotal``), and its tax.
     amount: Decimal
     restock: bool = False
+    tax_amount: Decimal = Decimal("0")
+    restock_type: str = ""
+
+
+@dataclass
+class RefundAdjustment:
+    """Money a refund returns (or keeps) that no line explains: a restocking fee, a goodwill
+    refund, a refund discrepancy. Positive ``amount``: refunded to the customer."""
+
+    kind: str
+    amount: Decimal
+    tax_amount: Decimal = Decimal("0")
+    reason: str = ""
 
 
 @dataclass
@@ -189,10 +239,14 @@ class Refund:
     external_id: str
     order_external_id: str
     lines: list[RefundLine] = field(default_factory=list)
+    # Refunded shipping (in the order's price mode) and its tax.
     shipping_amount: Decimal = Decimal("0")
     transactions: list[Payment] = field(default_factory=list)
     note: str = ""
     created_at: str = ""
+    shipping_tax_amount: Decimal = Decimal("0")
+    adjustments: list[RefundAdjustment] = field(default_factory=list)
+    duties_amount: Decimal = Decimal("0")
 
 
 def _json_default(value):

@@ -84,6 +84,13 @@ class DataError(RetailError):
         self.missing_mapping = missing_mapping
 
 
+class IgnoredEvent(RetailError):
+    """The event is valid but nothing should be imported from it (a test order): it ends
+    *ignored*, with :attr:`message` saying why, and nothing it would have written."""
+
+    kind = "ignored"
+
+
 class AuthError(RetailError):
     """Credentials rejected or access blocked: open the backend's circuit."""
 

@@ -384,7 +384,7 @@ class ShopifyAdapter:
     # Shop-level calls used by the backend buttons
     # ------------------------------------------------------------------
     def shop_info(self):
-        """``shop`` fields: name, myshopifyDomain, plan{displayName}, currencyCode..."""
+        """``shop`` fields: name, myshopifyDomain, plan{publicDisplayName}, currencyCode..."""
         return self.execute(admin.SHOP_INFO)["shop"]
 
     def granted_scopes(self):
@@ -418,10 +418,8 @@ class ShopifyAdapter:
 
     def create_webhook_subscription(self, topic, callback_url):
         """Subscribe ``topic`` (REST name, e.g. ``orders/create``) to ``callback_url``."""
-        variables = {
-            "topic": const.WEBHOOK_TOPICS.get(topic) or topic.upper().replace("/", "_"),
-            "subscription": {"callbackUrl": callback_url, "format": "JSON"},
-        }
+        variables = admin.webhook_subscription_variables(
+            const.WEBHOOK_TOPICS.get(topic) or topic.upper().replace("/", "_"), callback_url)
         return self.mutate(admin.WEBHOOK_SUBSCRIPTION_CREATE, variables)["webhookSubscription"]
 
     def delete_webhook_subscription(self, subscription_id):

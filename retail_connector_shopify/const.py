@@ -2,8 +2,8 @@
 
 import re
 
-#: API version of new backends: a stable version inside Shopify's 12-month support window.
-DEFAULT_API_VERSION = "2026-04"
+from .api_versions import DEFAULT_API_VERSION  # noqa: F401 (the table lives there)
+
 API_VERSION_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 #: Webhook topics the flows subscribe to: REST topic (X-Shopify-Topic) -> GraphQL enum.

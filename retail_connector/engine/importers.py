@@ -42,15 +42,44 @@ class PartnerImporter:
         if partner:
             Rules = self.env["retail.ownership.rule"]
             update = Rules._filter_values(self.backend, self.ownership_object, values)
+            # What Odoo owns but does not have yet (a customer first seen without an
+            # address) is filled in: filling a blank overwrites nothing of Odoo's.
+            for name, value in values.items():
+                if name not in update and value and not partner[name]:
+                    update[name] = value
             if parent and not partner.parent_id:
                 update["parent_id"] = parent.id
             partner.write(update)
+            if not binding:
+                self.rebind_partner(partner, customer)
         else:
             if parent:
                 values["parent_id"] = parent.id
             partner = self.env["res.partner"].sudo().create(values)
         Binding._bind(self.backend, customer.external_id, partner, customer.updated_at)
         return partner
+
+    def rebind_partner(self, partner, customer):
+        """A partner already bound to another customer of this channel (a customer deleted
+        and re-created with the same e-mail) now stands for the new one: its binding moves
+        to the new id, and the partner's chatter keeps the old id."""
+        Binding = self.env[self.binding_model].sudo()
+        old = Binding.search(
+            [("backend_id", "=", self.backend.id), ("odoo_id", "=", partner.id)], limit=1
+        )
+        if not old or old.external_id == customer.external_id:
+            return
+        previous = old.external_id
+        old.write({"external_id": customer.external_id, "external_updated_at": False})
+        partner.sudo().message_post(
+            body=_(
+                "%(backend)s: customer %(new)s (same e-mail) replaces customer %(old)s, which "
+                "was bound to this contact.",
+                backend=self.backend.name,
+                new=customer.external_id,
+                old=previous,
+            )
+        )
 
     def parent_partner(self, customer):
         """The company partner of a person that belongs to one in the channel."""

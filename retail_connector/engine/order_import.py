@@ -13,15 +13,19 @@ workflow runs once, a cancellation cancels what is not shipped yet, and quantity
 applied while nothing was delivered; other edits are raised for a person.
 """
 
+from decimal import Decimal
+
 from odoo import _, fields
 
 from ..canonical import Customer
-from ..errors import DataError
+from ..errors import DataError, IgnoredEvent
 from .importers import PartnerImporter, normalize_email
 from .locks import lock_external_record
 from .order_workflow import OrderWorkflow
 
-ADDRESS_FIELDS = ("name", "street", "street2", "city", "zip", "country_id", "state_id")
+ADDRESS_FIELDS = (
+    "name", "street", "street2", "city", "zip", "country_id", "state_id", "phone", "company_name"
+)
 
 
 class OrderImporter:
@@ -56,6 +60,14 @@ class OrderImporter:
             raise DataError(
                 _("Order %s was cancelled before Odoo saw it: ignore this event.", order.name)
             )
+        if order.test and not self.backend.import_test_orders:
+            raise IgnoredEvent(
+                _(
+                    "Order %s is a test order of the channel: not imported. Tick Import Test "
+                    "Orders on the backend to import test orders as quotations.",
+                    order.name,
+                )
+            )
         partner = self.customer_partner(order)
         currency = self.currency(order.currency)
         values = {
@@ -70,7 +82,12 @@ class OrderImporter:
             "client_order_ref": order.name,
             "origin": order.name,
             "note": order.note or False,
-            "tag_ids": [(4, self.channel_tag().id)],
+            "retail_customer_note": order.note or False,
+            "retail_note_attributes": attributes_text(order.note_attributes) or False,
+            "retail_channel_tags": ", ".join(order.tags) or False,
+            "retail_test_order": order.test,
+            "retail_presentment_currency": order.presentment_currency or False,
+            "tag_ids": [(4, tag.id) for tag in self.channel_tag() | self.order_tags(order)],
             "order_line": [(0, 0, vals) for vals in self.line_values(order)],
         }
         pricelist = self.pricelist(currency)
@@ -90,6 +107,9 @@ class OrderImporter:
             self.backend, order.external_id, sale, order.updated_at
         ).external_name = order.name
         OrderWorkflow(self.backend, sale, order).run()
+        if order.created_at:
+            # Confirmation dates the order "now": the channel's date is when it was placed.
+            sale.date_order = values["date_order"]
         return sale
 
     def update_order(self, sale, order):
@@ -129,6 +149,8 @@ class OrderImporter:
             return partner
         values = self.partners.address_values(address)
         values["name"] = address.name or partner.name
+        values["phone"] = address.phone or False
+        values["company_name"] = address.company or False
         if _same_address(partner, values):
             return partner
         for child in partner.child_ids.filtered(lambda c: c.type == kind):
@@ -139,6 +161,7 @@ class OrderImporter:
             type=kind,
             phone=address.phone or False,
             email=address.email or False,
+            company_name=address.company or False,
         )
         return self.env["res.partner"].sudo().create(values)
 
@@ -148,6 +171,14 @@ class OrderImporter:
         return Tag.search([("name", "=", self.backend.name)], limit=1) or Tag.create(
             {"name": self.backend.name}
         )
+
+    def order_tags(self, order):
+        """The order's channel tags as sales tags (created when new)."""
+        Tag = self.env["crm.tag"].sudo()
+        tags = Tag.browse()
+        for name in order.tags:
+            tags |= Tag.search([("name", "=", name)], limit=1) or Tag.create({"name": name})
+        return tags
 
     def currency(self, code):
         currency = (
@@ -193,7 +224,22 @@ class OrderImporter:
 
     # ------------------------------------------------------------------
     def line_values(self, order):
-        lines = []
+        """Sale order line values of the order's lines and shipping, exact to the cent.
+
+        A line keeps the channel's unit price and quantity; the discount the channel
+        allocated to it is kept as an amount (``retail_discount_amount``), so its subtotal is
+        exactly ``price × quantity − discount`` (the *Discount %* shown is rounded). Every
+        unknown SKU of the order is named in one message.
+        """
+        if not order.lines:
+            raise DataError(
+                _(
+                    "Order %s has no line: there is nothing to sell. Check the order in the "
+                    "channel, then ignore this event.",
+                    order.name,
+                )
+            )
+        lines, unknown = [], []
         for line in order.lines:
             if line.quantity <= 0:
                 raise DataError(
@@ -206,30 +252,36 @@ class OrderImporter:
                     )
                 )
             product = self.product(line)
-            gross = float(line.unit_price) * line.quantity
-            discount = float(line.discount_amount) / gross * 100 if gross else 0.0
+            if not product:
+                unknown.append(line)
+                continue
             lines.append(
                 {
                     "product_id": product.id,
-                    "name": line.title or product.display_name,
+                    "name": line_description(line, product),
                     "product_uom_qty": line.quantity,
                     "price_unit": float(line.unit_price),
-                    "discount": discount,
+                    "discount": _percentage(line.discount_amount, line.unit_price, line.quantity),
+                    "retail_discount_amount": float(line.discount_amount),
+                    "retail_ordered_qty": line.quantity,
                     "tax_id": [(6, 0, self.taxes(line.taxes, order.taxes_included).ids)],
                     "retail_external_line_id": line.external_id,
                 }
             )
+        if unknown:
+            raise DataError(self.unknown_skus_message(order, unknown))
         for shipping in order.shipping_lines:
             mapping = self.env["retail.value.mapping"]._resolve(
                 self.backend, "shipping", shipping.code or shipping.title, shipping.title
             )
-            price = float(shipping.price - shipping.discount_amount)
             lines.append(
                 {
                     "product_id": mapping.product_id.id,
                     "name": shipping.title,
                     "product_uom_qty": 1,
-                    "price_unit": price,
+                    "price_unit": float(shipping.price),
+                    "discount": _percentage(shipping.discount_amount, shipping.price, 1),
+                    "retail_discount_amount": float(shipping.discount_amount),
                     "tax_id": [(6, 0, self.taxes(shipping.taxes, order.taxes_included).ids)],
                     "retail_external_line_id": f"shipping:{shipping.code or shipping.title}",
                 }
@@ -237,6 +289,9 @@ class OrderImporter:
         return lines
 
     def product(self, line):
+        """The product of a line, or an empty recordset when its SKU is unknown."""
+        if line.kind in ("custom", "gift_card", "tip"):
+            return self.backend._special_product(line.kind)
         Product = self.env["product.product"].sudo().with_context(active_test=False)
         if line.variant_external_id:
             binding = (
@@ -252,14 +307,10 @@ class OrderImporter:
                 product = Product.search([(field, "=", value), company], limit=1)
                 if product:
                     return self._usable(product, line)
-        raise DataError(
-            _(
-                "Unknown SKU '%(sku)s' (line '%(title)s'): create a product with this internal "
-                "reference or barcode, or bind the variant, then retry the event.",
-                sku=line.sku or line.barcode or line.variant_external_id,
-                title=line.title,
-            )
-        )
+        if not (line.sku or line.barcode or line.variant_external_id):
+            # A line that names nothing of the catalogue is a custom item.
+            return self.backend._special_product("custom")
+        return Product.browse()
 
     @staticmethod
     def _usable(product, line):
@@ -295,24 +346,70 @@ class OrderImporter:
         return taxes
 
     def check_total(self, sale, order):
-        tolerance = self.backend.rounding_tolerance
-        difference = abs(sale.amount_total - float(order.total))
-        if order.total and difference > tolerance:
-            raise DataError(
+        """The sale order's total must equal the channel's, to the cent (a channel that
+        sends no total, 0, is not checked)."""
+        if not order.total:
+            return
+        if sale.currency_id.compare_amounts(sale.amount_total, float(order.total)) == 0:
+            return
+        raise DataError(
+            _(
+                "Total of order %(order)s does not match: the channel says %(channel)s, Odoo "
+                "computes %(odoo)s (untaxed %(untaxed)s, taxes %(tax)s). %(hint)s",
+                order=order.name,
+                channel=order.total,
+                odoo=sale.currency_id.round(sale.amount_total),
+                untaxed=sale.currency_id.round(sale.amount_untaxed),
+                tax=sale.currency_id.round(sale.amount_tax),
+                hint=self.total_hint(order),
+            )
+        )
+
+    def total_hint(self, order):
+        """What to check when totals disagree, from what the order carries."""
+        if not any(line.taxes for line in [*order.lines, *order.shipping_lines]):
+            untaxed = sum(
+                (line.unit_price * Decimal(str(line.quantity)) - line.discount_amount
+                 for line in order.lines),
+                start=Decimal(0),
+            ) + sum((s.price - s.discount_amount for s in order.shipping_lines), start=Decimal(0))
+            if untaxed != order.total:
+                return _(
+                    "The channel sent no tax per line (only order-level taxes), so no tax "
+                    "mapping applies: the order's taxes cannot be booked line by line. Record "
+                    "it by hand, then ignore this event."
+                )
+        return _(
+            "Check that each tax mapping points to a tax of the same rate and kind (included "
+            "or not), and that the company computes taxes per line."
+        )
+
+    def unknown_skus_message(self, order, lines):
+        names = []
+        for line in lines:
+            names.append(
                 _(
-                    "Total of order %(order)s does not match: the channel says %(channel)s, Odoo "
-                    "computes %(odoo)s (tolerance %(tolerance)s). Check the tax mappings, "
-                    "discounts and shipping.",
-                    order=order.name,
-                    channel=order.total,
-                    odoo=sale.amount_total,
-                    tolerance=tolerance,
+                    "Unknown SKU '%(sku)s' (line '%(title)s')",
+                    sku=line.sku or line.barcode or line.variant_external_id,
+                    title=line.title,
                 )
             )
+        return _(
+            "Order %(order)s: %(names)s. Create a product with each internal reference or "
+            "barcode, or bind the variants, then retry the event.",
+            order=order.name,
+            names="; ".join(names),
+        )
 
     # ------------------------------------------------------------------
     def apply_edits(self, sale, order):
-        """Apply quantity edits while nothing is delivered; raise other edits for a person."""
+        """Apply quantity edits while nothing is delivered; raise other edits for a person.
+
+        A line's wanted quantity is what the channel ordered less what edits removed (its
+        current quantity plus what was refunded) and less the units this order's imported
+        refunds took off: refunds themselves are the refund events' business, whichever
+        arrives first.
+        """
         by_external = {
             line.retail_external_line_id: line
             for line in sale.order_line
@@ -328,11 +425,12 @@ class OrderImporter:
                     order.name,
                 )
             )
-        changes = {
-            external: line.quantity
-            for external, line in wanted.items()
-            if by_external[external].product_uom_qty != line.quantity
-        }
+        changes = {}
+        for external, line in wanted.items():
+            sale_line = by_external[external]
+            quantity = edited_quantity(line) - sale_line.retail_refunded_qty
+            if sale_line.product_uom_qty != quantity:
+                changes[external] = quantity
         if not changes:
             return
         if any(picking.state == "done" for picking in sale.picking_ids):
@@ -345,6 +443,32 @@ class OrderImporter:
             )
         for external, quantity in changes.items():
             by_external[external].product_uom_qty = quantity
+
+
+def edited_quantity(line):
+    """Units of a channel line after edits, refunds not deducted."""
+    if line.current_quantity is None:
+        return line.quantity
+    return min(line.quantity, line.current_quantity + line.refunded_quantity)
+
+
+def line_description(line, product):
+    """The sale line's description: the channel's title and the line's properties
+    (engravings, personalisation), one ``name: value`` a line."""
+    description = line.title or product.display_name
+    extra = attributes_text(line.properties)
+    return f"{description}\n{extra}" if extra else description
+
+
+def attributes_text(attributes):
+    """``name: value`` lines of channel attributes; names starting with ``_`` are hidden
+    by the channel from customers, and kept here too."""
+    return "\n".join(f"{item.name}: {item.value}" for item in attributes or [])
+
+
+def _percentage(amount, price, quantity):
+    gross = float(price) * float(quantity)
+    return float(amount) / gross * 100 if gross and amount else 0.0
 
 
 def tax_key(tax_line):

@@ -26,6 +26,18 @@ class Mismatch:
     payload: object = None  # what the fix needs when it is not the channel's order payload
 
 
+def booked_amount(sale):
+    """What Odoo says the order is worth now: its posted invoices less its posted credit
+    notes once it is invoiced (the channel's current total after edits and refunds), else
+    the sale order's total."""
+    posted = sale.invoice_ids.filtered(lambda move: move.state == "posted")
+    if not posted.filtered(lambda move: move.move_type == "out_invoice"):
+        return sale.amount_total
+    return sale.currency_id.round(
+        sum(move.amount_total * (1 if move.move_type == "out_invoice" else -1) for move in posted)
+    )
+
+
 def compare_order(order, sale, tolerance):
     """Return the mismatches between a canonical channel ``order`` and its ``sale`` order."""
     reference = order.name or order.external_id
@@ -34,8 +46,10 @@ def compare_order(order, sale, tolerance):
     found = []
     if order.currency and sale.currency_id.name != order.currency.upper():
         found.append(Mismatch("currency", reference, order.currency, sale.currency_id.name, sale))
-    if abs(sale.amount_total - float(order.total)) > tolerance:
-        found.append(Mismatch("amount", reference, str(order.total), str(sale.amount_total), sale))
+    channel_amount = order.total if order.current_total is None else order.current_total
+    odoo_amount = booked_amount(sale)
+    if abs(odoo_amount - float(channel_amount)) > tolerance:
+        found.append(Mismatch("amount", reference, str(channel_amount), str(odoo_amount), sale))
     channel_cancelled = bool(order.cancelled)
     if channel_cancelled != (sale.state == "cancel"):
         found.append(

@@ -1,10 +1,23 @@
-"""Import a canonical :class:`~..canonical.Refund`: a credit note, its payment, a return.
+"""Import a canonical :class:`~..canonical.Refund`: a credit note, its payments, the goods.
 
-The refund of a channel order becomes a posted credit note for the refunded lines (at the
-sale line's price, discount and taxes) and shipping, reversing the order's invoice; the
-refund transaction is registered in the journal mapped to its gateway when that mapping
-pays; restocked lines become a return picking of the delivered goods. A refund is bound by
-its channel id, so a duplicate changes nothing.
+A refund of a channel order becomes one posted credit note reversing the order's invoice and
+worth exactly what the channel refunded (its successful refund transactions):
+
+* each refunded line at the channel's amount for those units (after their discounts), with
+  the sale line's taxes;
+* refunded shipping and duties;
+* the part no line explains (a restocking fee kept, a refund discrepancy, a goodwill refund)
+  on the backend's *Refund Adjustment* product, only when the channel recorded it as an
+  order adjustment. Any other difference fails the event naming both figures: nothing is
+  silently absorbed.
+
+Each successful refund transaction becomes an outbound payment of its amount in the journal
+mapped to its gateway (when that mapping pays). The goods: refunded units that were not
+shipped leave the sale order (its delivery shrinks, so the warehouse does not ship them) and
+their credit note line is linked to the sale line; returned units come back through a return
+of the delivery (to validate when they arrive); units refunded after shipping stay on the
+order as delivered and invoiced, the credit note saying what was given back. A refund is
+bound by its channel id, so a duplicate changes nothing.
 """
 
 from odoo import _, fields
@@ -13,6 +26,12 @@ from ..errors import DataError, TransientError
 from .locks import lock_external_record
 
 REFUND_KINDS = frozenset({"refund"})
+# Restock types of goods that were shipped and come back.
+RETURNED = frozenset({"return", "legacy_restock"})
+
+
+def refunded_transactions(refund):
+    return [t for t in refund.transactions if t.kind in REFUND_KINDS and t.status == "success"]
 
 
 class RefundImporter:
@@ -41,9 +60,9 @@ class RefundImporter:
                     sale.name,
                 )
             )
-        credit_note = self.credit_note(sale, invoice, refund)
-        self.register_refund_payment(credit_note, refund)
-        self.return_goods(sale, refund)
+        leaving = self.return_goods(sale, refund)
+        credit_note = self.credit_note(sale, invoice, refund, leaving)
+        self.register_refund_payments(credit_note, refund)
         Binding._bind(self.backend, refund.external_id, credit_note, refund.created_at)
         return credit_note
 
@@ -63,24 +82,21 @@ class RefundImporter:
             )
         return binding.odoo_id
 
-    def credit_note(self, sale, invoice, refund):
+    # ------------------------------------------------------------------
+    # Money
+    # ------------------------------------------------------------------
+    def credit_note(self, sale, invoice, refund, leaving):
+        """``leaving``: sale line → units of this refund that leave the order (cancelled)."""
         lines_by_external = {line.retail_external_line_id: line for line in sale.order_line}
         invoice_lines = []
+        leaving = dict(leaving)
         for refund_line in refund.lines:
-            sale_line = lines_by_external.get(refund_line.order_line_external_id)
-            if not sale_line:
-                raise DataError(
-                    _(
-                        "Refund %(refund)s names line %(line)s, which order %(order)s does not "
-                        "have.",
-                        refund=refund.external_id,
-                        line=refund_line.order_line_external_id,
-                        order=sale.name,
-                    )
-                )
+            sale_line = self._sale_line(sale, refund, refund_line, lines_by_external)
             if refund_line.quantity <= 0:
                 continue
-            invoice_lines.append(self._line(sale_line, refund_line.quantity, sale_line.price_unit))
+            left = min(leaving.get(sale_line, 0.0), refund_line.quantity)
+            leaving[sale_line] = leaving.get(sale_line, 0.0) - left
+            invoice_lines.extend(self._refund_lines(sale_line, refund_line, left))
         if refund.shipping_amount:
             shipping = sale.order_line.filtered(
                 lambda line: (line.retail_external_line_id or "").startswith("shipping:")
@@ -92,10 +108,86 @@ class RefundImporter:
                         refund.external_id,
                     )
                 )
-            invoice_lines.append(self._line(shipping, 1, float(refund.shipping_amount)))
-        if not invoice_lines:
-            raise DataError(_("Refund %s refunds no line and no shipping.", refund.external_id))
-        move = (
+            # Not linked: the order's shipping line stays sold; the credit note gives it back.
+            invoice_lines.append(
+                self._line(shipping, 1, float(refund.shipping_amount), linked=False)
+            )
+        if refund.duties_amount:
+            invoice_lines.append(
+                self._adjustment_line(refund.duties_amount, _("Duties refunded"), sale)
+            )
+        refunded = sum(float(t.amount) for t in refunded_transactions(refund))
+        if not invoice_lines and not refund.adjustments:
+            raise DataError(
+                _(
+                    "Refund %(refund)s refunds no line, no shipping and no adjustment, yet "
+                    "%(amount)s was refunded: book it by hand, then ignore this event.",
+                    refund=refund.external_id,
+                    amount=refunded,
+                )
+            )
+        move = self._create_credit_note(sale, invoice, refund, invoice_lines)
+        self._align_taxes(move, refund, len(invoice_lines))
+        difference = sale.currency_id.round(refunded - move.amount_total)
+        if not sale.currency_id.is_zero(difference):
+            if not refund.adjustments:
+                raise DataError(self._difference_message(refund, move, refunded))
+            reason = "; ".join(
+                adjustment.reason or adjustment.kind for adjustment in refund.adjustments
+            )
+            move.write(
+                {
+                    "invoice_line_ids": [
+                        self._adjustment_line(difference, _("Refund adjustment: %s", reason), sale)
+                    ]
+                }
+            )
+        move.action_post()
+        return move
+
+    def _align_taxes(self, move, refund, line_count):
+        """Book the refund's taxes as the channel computed them.
+
+        The channel prorates a line's tax over the units refunded (the tax of 26 units out of
+        27 is 26/27 of the line's tax, rounded), where Odoo taxes the refunded amount anew:
+        the two may differ by a cent per line. That rounding difference is moved onto the
+        credit note's tax line, as a person would in the invoice's tax totals; anything larger
+        is not rounding and is left for the total check to report. With prices including
+        taxes the totals agree anyway and Odoo's split is kept.
+        """
+        if not move.amount_tax or any(move.invoice_line_ids.tax_ids.mapped("price_include")):
+            return
+        expected = sum(
+            (line.tax_amount for line in refund.lines if line.quantity > 0),
+            start=refund.shipping_tax_amount,
+        )
+        currency = move.currency_id
+        delta = currency.round(float(expected) - move.amount_tax)
+        if currency.is_zero(delta) or abs(delta) > 0.01 * max(line_count, 1) + 1e-9:
+            return
+        totals = move.tax_totals
+        groups = [group for subtotal in totals["subtotals"] for group in subtotal["tax_groups"]]
+        if not groups:
+            return
+        largest = max(groups, key=lambda group: abs(group["tax_amount_currency"]))
+        largest["tax_amount_currency"] += delta
+        move.tax_totals = totals
+
+    def _sale_line(self, sale, refund, refund_line, lines_by_external):
+        sale_line = lines_by_external.get(refund_line.order_line_external_id)
+        if not sale_line:
+            raise DataError(
+                _(
+                    "Refund %(refund)s names line %(line)s, which order %(order)s does not have.",
+                    refund=refund.external_id,
+                    line=refund_line.order_line_external_id,
+                    order=sale.name,
+                )
+            )
+        return sale_line
+
+    def _create_credit_note(self, sale, invoice, refund, invoice_lines):
+        return (
             self.env["account.move"]
             .sudo()
             .with_company(sale.company_id)
@@ -106,69 +198,167 @@ class RefundImporter:
                     "currency_id": invoice.currency_id.id,
                     "journal_id": invoice.journal_id.id,
                     "reversed_entry_id": invoice.id,
+                    "retail_sale_order_id": sale.id,
                     "invoice_origin": sale.name,
                     "ref": _("Refund %s", refund.external_id),
+                    "narration": refund.note or False,
                     "invoice_date": fields.Date.context_today(sale),
                     "invoice_line_ids": invoice_lines,
                 }
             )
         )
-        move.action_post()
-        return move
 
-    @staticmethod
-    def _line(sale_line, quantity, price_unit):
+    def _difference_message(self, refund, move, refunded):
+        return _(
+            "Refund %(refund)s does not add up: the channel refunded %(refunded)s but its "
+            "lines, shipping and duties come to %(computed)s (untaxed %(untaxed)s, taxes "
+            "%(tax)s), and the channel recorded no adjustment explaining %(difference)s. "
+            "Check the tax mappings of the refunded lines, then retry; or book the refund by "
+            "hand and ignore this event.",
+            refund=refund.external_id,
+            refunded=move.currency_id.round(refunded),
+            computed=move.currency_id.round(move.amount_total),
+            untaxed=move.currency_id.round(move.amount_untaxed),
+            tax=move.currency_id.round(move.amount_tax),
+            difference=move.currency_id.round(refunded - move.amount_total),
+        )
+
+    def _adjustment_line(self, amount, label, sale):
+        product = self.backend._special_product("refund_adjustment")
         return (
             0,
             0,
             {
-                "product_id": sale_line.product_id.id,
-                "name": sale_line.name,
-                "quantity": quantity,
-                "price_unit": price_unit,
-                "discount": sale_line.discount,
-                "tax_ids": [(6, 0, sale_line.tax_id.ids)],
-                "sale_line_ids": [(6, 0, sale_line.ids)],
+                "product_id": product.id,
+                "name": label,
+                "quantity": 1,
+                "price_unit": float(amount),
+                "tax_ids": [(5, 0, 0)],
             },
         )
 
-    def register_refund_payment(self, credit_note, refund):
-        paid = [t for t in refund.transactions if t.kind in REFUND_KINDS and t.status == "success"]
-        if not paid:
-            return
-        mapping = self.env["retail.value.mapping"]._resolve(
-            self.backend, "gateway", paid[0].gateway
-        )
-        if (mapping.payment_workflow or "invoice_pay") != "invoice_pay":
-            return
-        wizard = (
-            self.env["account.payment.register"]
-            .sudo()
-            .with_context(active_model="account.move", active_ids=credit_note.ids)
-            .create({"journal_id": mapping.journal_id.id})
-        )
-        wizard._create_payments()
+    def _refund_lines(self, sale_line, refund_line, leaving):
+        """Credit note lines of a refunded line: the units leaving the order (linked to the
+        sale line, so that it is not invoiced again) and the units that stay on it."""
+        quantity, amount = refund_line.quantity, float(refund_line.amount)
+        parts = [(leaving, True), (quantity - leaving, False)]
+        parts = [(units, linked) for units, linked in parts if units > 0]
+        lines, rest = [], amount
+        for index, (units, linked) in enumerate(parts):
+            share = rest if index == len(parts) - 1 else sale_line.currency_id.round(
+                amount * units / quantity
+            )
+            rest -= share
+            gross = sale_line.price_unit * units
+            lines.append(
+                self._line(sale_line, units, sale_line.price_unit, gross - share, linked=linked)
+            )
+        return lines
 
+    @staticmethod
+    def _line(sale_line, quantity, price_unit, discount=0.0, linked=True):
+        gross = price_unit * quantity
+        values = {
+            "product_id": sale_line.product_id.id,
+            "name": sale_line.name,
+            "quantity": quantity,
+            "price_unit": price_unit,
+            "discount": discount / gross * 100 if gross and discount else 0.0,
+            "retail_discount_amount": discount,
+            "tax_ids": [(6, 0, sale_line.tax_id.ids)],
+        }
+        if linked:
+            values["sale_line_ids"] = [(6, 0, sale_line.ids)]
+        return (0, 0, values)
+
+    def register_refund_payments(self, credit_note, refund):
+        """One outbound payment per successful refund transaction, of its amount."""
+        from .order_workflow import OrderWorkflow
+
+        workflow = OrderWorkflow(self.backend, None, None)
+        for transaction in refunded_transactions(refund):
+            mapping = workflow.mapping(transaction.gateway)
+            if (mapping.payment_workflow or "invoice_pay") != "invoice_pay":
+                continue
+            if credit_note.payment_state == "paid":
+                break
+            workflow.register_payment(
+                credit_note,
+                mapping.journal_id,
+                amount=float(transaction.amount),
+                transaction=transaction,
+            )
+
+    # ------------------------------------------------------------------
+    # Goods
+    # ------------------------------------------------------------------
     def return_goods(self, sale, refund):
-        """A return picking of the restocked quantities, when the goods were delivered."""
-        restock = {}
+        """Returned units come back; refunded units that will not ship leave the order.
+
+        :returns: sale line → units of this refund that left the order.
+        """
         lines_by_external = {line.retail_external_line_id: line for line in sale.order_line}
+        returns, leaving = {}, {}
         for refund_line in refund.lines:
-            if refund_line.restock and refund_line.quantity > 0:
-                product = lines_by_external[refund_line.order_line_external_id].product_id
-                restock[product.id] = restock.get(product.id, 0.0) + refund_line.quantity
+            if refund_line.quantity <= 0:
+                continue
+            sale_line = self._sale_line(sale, refund, refund_line, lines_by_external)
+            pending = max(
+                sale_line.product_uom_qty - sale_line.qty_delivered - leaving.get(sale_line, 0.0),
+                0.0,
+            )
+            if sale_line.product_id.type != "consu" or sale_line.state != "sale":
+                continue
+            quantity = refund_line.quantity
+            if refund_line.restock_type in RETURNED or (
+                refund_line.restock and refund_line.restock_type not in ("cancel", "no_restock")
+            ):
+                # Shipped goods coming back; units not shipped yet simply will not be.
+                back = min(quantity, sale_line.qty_delivered)
+                returns[sale_line] = returns.get(sale_line, 0.0) + back
+                leaving[sale_line] = leaving.get(sale_line, 0.0) + min(quantity - back, pending)
+            else:
+                leaving[sale_line] = leaving.get(sale_line, 0.0) + min(quantity, pending)
+        self._return(sale, returns)
+        for sale_line, quantity in leaving.items():
+            if quantity > 0:
+                sale_line.write(
+                    {
+                        "retail_refunded_qty": sale_line.retail_refunded_qty + quantity,
+                        "product_uom_qty": sale_line.product_uom_qty - quantity,
+                    }
+                )
+        return leaving
+
+    def _return(self, sale, quantities):
+        """A return of the delivered ``quantities`` (sale line → units), to validate when the
+        goods arrive. It does not change the sale order: the credit note says what was
+        refunded, the order still says what was sold and delivered."""
+        wanted = {}
+        for sale_line, quantity in quantities.items():
+            if quantity > 0:
+                product = sale_line.product_id.id
+                wanted[product] = wanted.get(product, 0.0) + quantity
         delivered = sale.picking_ids.filtered(
             lambda p: p.state == "done" and p.picking_type_code == "outgoing"
-        )[:1]
-        if not restock or not delivered:
-            return self.env["stock.picking"]
-        wizard = (
-            self.env["stock.return.picking"]
-            .sudo()
-            .with_context(active_id=delivered.id, active_model="stock.picking")
-            .create({})
         )
-        for line in wizard.product_return_moves:
-            line.quantity = min(restock.get(line.product_id.id, 0.0), line.move_quantity)
-            restock[line.product_id.id] = restock.get(line.product_id.id, 0.0) - line.quantity
-        return wizard._create_return()
+        returned = self.env["stock.picking"]
+        for picking in delivered:
+            if not any(quantity > 0 for quantity in wanted.values()):
+                break
+            wizard = (
+                self.env["stock.return.picking"]
+                .sudo()
+                .with_context(active_id=picking.id, active_model="stock.picking")
+                .create({"picking_id": picking.id})
+            )
+            any_line = False
+            for line in wizard.product_return_moves:
+                take = min(wanted.get(line.product_id.id, 0.0), line.move_quantity)
+                line.write({"quantity": take, "to_refund": False})
+                if take > 0:
+                    wanted[line.product_id.id] -= take
+                    any_line = True
+            if any_line:
+                returned |= wizard._create_return()
+        return returned

@@ -1,4 +1,6 @@
 from . import (
+    account_payment,
+    exact_discount,
     product,
     queue_job,
     res_partner,
@@ -6,6 +8,7 @@ from . import (
     retail_backend_circuit,
     retail_backend_health,
     retail_backend_jobs,
+    retail_backend_orders,
     retail_backend_pause,
     retail_backend_setup,
     retail_binding,

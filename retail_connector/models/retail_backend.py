@@ -120,7 +120,10 @@ class RetailBackend(models.Model):
     )
     rounding_tolerance = fields.Float(
         default=0.01,
-        help="Largest difference accepted between the channel's total and Odoo's total.",
+        string="Reconciliation Tolerance",
+        help="Largest difference the reconciliation report lets pass between the channel's "
+        "total and Odoo's. Imports accept none: an order, invoice, payment or credit note "
+        "that does not equal the channel's figure to the cent fails.",
     )
     generic_export_flows = fields.Char(
         help="Generic backend only: the outbound flows (comma-separated, e.g. 'stock') whose "

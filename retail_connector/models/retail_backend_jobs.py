@@ -41,8 +41,10 @@ class RetailBackend(models.Model):
         except RetailError as error:
             failure = error
         except RETRYABLE_DB_ERRORS as error:
+            unique = isinstance(error, psycopg2.errors.UniqueViolation)
             failure = TransientError(
                 f"Concurrent update, retried: {error.pgerror or error}",
+                constraint=(error.diag.constraint_name or "?") if unique else None,
                 retry_after=2,
                 circuit=False,
             )

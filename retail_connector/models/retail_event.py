@@ -8,6 +8,9 @@ from odoo.exceptions import UserError
 
 from ..access import USER_GROUP, requires_group
 
+# Attempts after which a unique-constraint conflict is taken for a data problem.
+UNIQUE_RETRIES = 3
+
 _logger = logging.getLogger(__name__)
 
 EVENT_STATES = [
@@ -184,6 +187,23 @@ class RetailEvent(models.Model):
             return self._mark_done(value)
         if outcome == "data":
             return self._mark_failed("data", str(value), getattr(value, "missing_mapping", None))
+        if outcome == "ignored":
+            return self._mark_ignored(str(value))
+        constraint = getattr(value, "details", {}).get("constraint")
+        if constraint and self.attempts >= UNIQUE_RETRIES:
+            # A concurrent insert clears on the next attempt; a conflict that survives the
+            # retries is data: the record clashes with one that exists.
+            return self._mark_failed(
+                "data",
+                _(
+                    "This record conflicts with one Odoo already has (unique constraint "
+                    "%(constraint)s), and retrying did not help: %(error)s Find the existing "
+                    "record (same reference, e-mail or binding), merge or unbind it, then "
+                    "retry.",
+                    constraint=constraint,
+                    error=value,
+                ),
+            )
         if not getattr(value, "spends_attempt", True):
             # A used-up quota: the backend is paused; the event waits, its attempt not spent.
             self.with_context(retail_event_internal=True).write(
@@ -214,7 +234,55 @@ class RetailEvent(models.Model):
         if isinstance(record, models.BaseModel) and len(record) == 1:
             values.update(res_model=record._name, res_id=record.id)
         self.with_context(retail_event_internal=True).write(values)
+        self._close_superseded()
         return f"done: {record if isinstance(record, str) else values.get('res_model', '')}"
+
+    def _close_superseded(self):
+        """Failed events of the same record and kind that this later event made moot (an
+        ``orders/updated`` imported after an ``orders/create`` failed) leave the exception
+        queue, with a note pointing here."""
+        self.ensure_one()
+        if not self.external_id or self.direction != "in":
+            return
+        family = self.topic.split("/", 1)[0]
+        same_kind = (
+            ("topic", "=like", f"{family}/%") if "/" in self.topic else ("topic", "=", self.topic)
+        )
+        superseded = self.search(
+            [
+                ("backend_id", "=", self.backend_id.id),
+                ("external_id", "=", self.external_id),
+                ("state", "=", "failed"),
+                ("direction", "=", "in"),
+                ("id", "<", self.id),
+                same_kind,
+            ]
+        )
+        for event in superseded:
+            event.with_context(retail_event_internal=True).write(
+                {
+                    "state": "ignored",
+                    "next_retry_at": False,
+                    "error_message": _(
+                        "Superseded by event %(event)s (%(topic)s), imported after it: "
+                        "%(error)s",
+                        event=self.id,
+                        topic=self.topic,
+                        error=event.error_message or "",
+                    ),
+                }
+            )
+
+    def _mark_ignored(self, reason):
+        values = {
+            "state": "ignored",
+            "done_at": fields.Datetime.now(),
+            "error_kind": False,
+            "error_message": reason,
+            "next_retry_at": False,
+        }
+        self.with_context(retail_event_internal=True).write(values)
+        return f"ignored: {reason}"
 
     def _mark_failed(self, kind, message, missing_mapping=None):
         values = {"state": "failed", "error_kind": kind, "error_message": message}

@@ -37,6 +37,51 @@ class SaleOrder(models.Model):
         string="External Number", compute="_compute_retail_channel", store=True, index=True
     )
 
+    retail_customer_note = fields.Text(
+        string="Customer Note",
+        copy=False,
+        help="The note the customer wrote at checkout in the channel.",
+    )
+    retail_note_attributes = fields.Text(
+        string="Checkout Attributes",
+        copy=False,
+        help="Name: value pairs the checkout or an app attached to the channel order "
+        "(gift messages, delivery instructions...).",
+    )
+    retail_channel_tags = fields.Char(
+        string="Channel Tags", copy=False, help="The order's tags in the channel."
+    )
+    retail_presentment_currency = fields.Char(
+        string="Customer's Currency",
+        copy=False,
+        help="The currency the customer saw and paid in at checkout, kept for reference: "
+        "the order is booked in the shop's currency, as the channel settles it.",
+    )
+    retail_test_order = fields.Boolean(
+        string="Channel Test Order",
+        copy=False,
+        help="A test order of the channel, imported as a quotation without accounting.",
+    )
+
+    retail_refund_ids = fields.One2many(
+        "account.move",
+        "retail_sale_order_id",
+        string="Channel Credit Notes",
+        help="Credit notes of the channel's refunds of this order, including those whose "
+        "lines are not linked to a sale line (shipping, adjustments, kept goods).",
+    )
+
+    @api.depends("order_line.invoice_lines", "retail_refund_ids")
+    def _get_invoiced(self):
+        result = super()._get_invoiced()
+        for order in self.filtered("retail_refund_ids"):
+            invoices = order.invoice_ids | order.retail_refund_ids.filtered(
+                lambda move: move.move_type == "out_refund"
+            )
+            order.invoice_ids = invoices
+            order.invoice_count = len(invoices)
+        return result
+
     @api.depends("retail_binding_ids.backend_id", "retail_binding_ids.external_name")
     def _compute_retail_channel(self):
         for order in self:
@@ -53,4 +98,24 @@ class SaleOrderLine(models.Model):
         copy=False,
         index="btree_not_null",
         help="Id of the line in the channel order it was imported from.",
+    )
+    retail_ordered_qty = fields.Float(
+        string="Channel Ordered Quantity",
+        copy=False,
+        digits="Product Unit of Measure",
+        help="Units the channel order had when it was placed, before edits and refunds.",
+    )
+    retail_refunded_qty = fields.Float(
+        string="Channel Refunded Quantity",
+        copy=False,
+        digits="Product Unit of Measure",
+        help="Units the channel refunded that leave the order: not shipped (cancelled) or "
+        "shipped and returned.",
+    )
+    retail_kept_qty = fields.Float(
+        string="Channel Refunded, Kept",
+        copy=False,
+        digits="Product Unit of Measure",
+        help="Units the channel refunded after shipping without a return: the customer keeps "
+        "them, the order still counts them as delivered.",
     )

@@ -8,6 +8,7 @@ from . import (
     test_generic_webhook,
     test_intake,
     test_jobs_dashboard,
+    test_money_exact,
     test_order_import,
     test_outbound,
     test_ownership,

@@ -17,7 +17,7 @@ class TestRefundImport(OrderCase):
             order_external_id=order_id,
             lines=[
                 RefundLine(
-                    order_line_external_id="L1", quantity=1, amount=Decimal("24"), restock=restock
+                    order_line_external_id="L1", quantity=1, amount=Decimal("20"), restock=restock
                 )
             ],
             shipping_amount=Decimal(shipping),

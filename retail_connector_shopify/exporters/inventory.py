@@ -7,10 +7,14 @@
 
 Compare-and-set: every quantity carries ``changeFromQuantity`` = the quantity we last sent
 to that level (kept in the binding's ``shopify_stock_state``), or an explicit ``null`` for the
-first push, which the contract defines as "skip the check". From 2026-04 the mutation also
-carries ``@idempotent(key:)``: the key is a hash of the input and of the bindings' send
-sequence, so a job replayed after a crash gets Shopify's first answer instead of a second
-adjustment. Shopify applies a batch all or nothing; on ``userErrors``:
+first push, which the contract defines as "skip the check". The mutation (and
+``inventoryActivate``) carries ``@idempotent(key:)`` (required from 2026-04): the key is a hash
+of the input and of the bindings' send sequence, so a job replayed after a crash gets
+Shopify's first answer instead of a second adjustment. Shopify applies a batch all or nothing;
+on ``userErrors``:
+
+* ``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED`` (the same key failed before, e.g. a failed event
+  retried unchanged): sent once more with a fresh key, as Shopify asks;
 
 * a stale compare (``CHANGE_FROM_QUANTITY_STALE``/``COMPARE_QUANTITY_STALE``): the level's
   current quantity is read and the entry is retried once in the follow-up call;
@@ -38,6 +42,7 @@ _logger = logging.getLogger(__name__)
 MAX_QUANTITIES = 250
 STALE_CODES = {"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"}
 NOT_STOCKED = "ITEM_NOT_STOCKED_AT_LOCATION"
+PREVIOUS_ATTEMPT_FAILED = "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
 
 
 @dataclass
@@ -174,44 +179,29 @@ class ShopifyInventoryExporter(Exporter):
         return exact and catalog.numeric_id(exact[0]["inventoryItem"]["id"])
 
     def _input(self, entries):
-        version = self.adapter.api_version
-        quantities, ignore = [], False
-        for entry in entries:
-            level = entry["level"]
-            quantity = {
-                "inventoryItemId": catalog.gid("InventoryItem", level.inventory_item_id),
-                "locationId": catalog.gid("Location", level.location_id),
-                "quantity": int(level.quantity),
-            }
-            if version >= "2026-01" or version == "unstable":
-                quantity["changeFromQuantity"] = entry["change_from"]
-            elif entry["change_from"] is None:
-                ignore = True
-            else:
-                quantity["compareQuantity"] = entry["change_from"]
-            quantities.append(quantity)
-        values = {"name": "available", "reason": "correction", "quantities": quantities}
-        if ignore:
-            values["ignoreCompareQuantity"] = True
-        return values
+        return catalog.set_quantities_input(
+            (e["level"].inventory_item_id, e["level"].location_id, e["level"].quantity,
+             e["change_from"]) for e in entries
+        )
 
-    def _push(self, entries, retry_stale):
+    def _push(self, entries, retry_stale, fresh_key=False):
         """One ``inventorySetQuantities`` of ``entries``, then the follow-ups its
         ``userErrors`` call for (each follow-up drops at least one entry)."""
         if not entries:
             return
         input_ = self._input(entries)
-        if self.adapter.api_version >= "2026-04" or self.adapter.api_version == "unstable":
-            query = catalog.INVENTORY_SET_QUANTITIES
-            variables = {"input": input_, "idempotencyKey": self._idempotency_key(entries, input_)}
-        else:
-            query, variables = catalog.INVENTORY_SET_QUANTITIES_LEGACY, {"input": input_}
+        key = self._idempotency_key(entries, input_, fresh=fresh_key)
         try:
-            self.adapter.mutate(query, variables)
+            self.adapter.mutate(catalog.INVENTORY_SET_QUANTITIES,
+                                {"input": input_, "idempotencyKey": key})
         except DataError as error:
             user_errors = error.details.get("user_errors")
             if not user_errors:
                 raise
+            if not fresh_key and any(e.get("code") == PREVIOUS_ATTEMPT_FAILED
+                                     for e in user_errors):
+                self._push(entries, retry_stale, fresh_key=True)
+                return
             remaining = self._handle_user_errors(entries, user_errors, retry_stale)
             self._push(remaining, retry_stale=False)
             return
@@ -269,15 +259,21 @@ class ShopifyInventoryExporter(Exporter):
 
     def _activate(self, entry):
         level = entry["level"]
+        variables = {
+            "inventoryItemId": catalog.gid("InventoryItem", level.inventory_item_id),
+            "locationId": catalog.gid("Location", level.location_id),
+            "available": int(level.quantity),
+        }
+        variables["idempotencyKey"] = self._idempotency_key([entry], variables)
         try:
-            self.adapter.mutate(
-                catalog.INVENTORY_ACTIVATE,
-                {
-                    "inventoryItemId": catalog.gid("InventoryItem", level.inventory_item_id),
-                    "locationId": catalog.gid("Location", level.location_id),
-                    "available": int(level.quantity),
-                },
-            )
+            try:
+                self.adapter.mutate(catalog.INVENTORY_ACTIVATE, variables)
+            except DataError as error:
+                codes = {e.get("code") for e in error.details.get("user_errors") or ()}
+                if PREVIOUS_ATTEMPT_FAILED not in codes:
+                    raise
+                variables["idempotencyKey"] = self._idempotency_key([entry], variables, True)
+                self.adapter.mutate(catalog.INVENTORY_ACTIVATE, variables)
         except DataError as error:
             self._fail(entry, str(error))
             return
@@ -296,12 +292,16 @@ class ShopifyInventoryExporter(Exporter):
                      "location_id": level.location_id},
         )
 
-    def _idempotency_key(self, entries, input_):
+    def _idempotency_key(self, entries, input_, fresh=False):
+        """A hash of the input and of the bindings' send sequence (a replay gets the same
+        key); ``fresh``: a new random key, after Shopify said this key's attempt failed."""
         sequences = sorted(
             {(e["binding"].id, (e["binding"].shopify_stock_state or {}).get("seq", 0))
              for e in entries}
         )
         raw = json.dumps([self.backend.id, input_, sequences], sort_keys=True)
+        if fresh:
+            raw += uuid.uuid4().hex
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def _remember(self, entries):

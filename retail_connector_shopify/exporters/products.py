@@ -268,8 +268,6 @@ class ShopifyProductExporter(Exporter):
             "productOptions": options,
             "variants": variants,
         }
-        if product_id:
-            values["id"] = catalog.gid("Product", product_id)
         return values
 
     def _location_mappings(self):
@@ -300,7 +298,8 @@ class ShopifyProductExporter(Exporter):
     def send_template(self, template, record, product_id):
         """One productSet; bind the variants; return the Shopify product numeric id."""
         values = self.product_input(template, record, product_id)
-        payload = self.adapter.mutate(catalog.PRODUCT_SET, {"input": values})
+        payload = self.adapter.mutate(
+            catalog.PRODUCT_SET, catalog.product_set_variables(values, product_id))
         product = payload.get("product") or {}
         product_id = catalog.numeric_id(product.get("legacyResourceId") or product.get("id"))
         nodes = (product.get("variants") or {}).get("nodes") or []
@@ -348,7 +347,8 @@ class ShopifyProductExporter(Exporter):
         """One ``bulkOperationRunMutation`` of ``productSet`` for every changed template:
         stage a JSONL file of variables, run, wait, bind the variants line by line."""
         lines = [
-            json.dumps({"input": self.product_input(template, record, product_id)})
+            json.dumps(catalog.product_set_variables(
+                self.product_input(template, record, product_id), product_id))
             for template, record, _digest, product_id in changed
         ]
         path = self._stage_upload("\n".join(lines) + "\n")
@@ -386,10 +386,7 @@ class ShopifyProductExporter(Exporter):
     def _stage_upload(self, content):
         """Upload ``content`` to a staged target; return its path for the bulk mutation."""
         payload = self.adapter.mutate(
-            catalog.STAGED_UPLOADS_CREATE,
-            {"input": [{"resource": "BULK_MUTATION_VARIABLES", "filename": "products.jsonl",
-                        "mimeType": "text/jsonl", "httpMethod": "POST"}]},
-        )
+            catalog.STAGED_UPLOADS_CREATE, catalog.staged_upload_variables("products.jsonl"))
         target = payload["stagedTargets"][0]
         parameters = {p["name"]: p["value"] for p in target["parameters"]}
         self.adapter._send(

@@ -10,7 +10,7 @@ query ShopInfo {
     currencyCode
     ianaTimezone
     taxesIncluded
-    plan { displayName partnerDevelopment shopifyPlus }
+    plan { publicDisplayName partnerDevelopment shopifyPlus }
   }
 }
 """
@@ -39,7 +39,7 @@ query WebhookSubscriptions($first: Int!, $after: String) {
       topic
       format
       createdAt
-      endpoint { ... on WebhookHttpEndpoint { callbackUrl } }
+      uri
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -54,7 +54,7 @@ mutation WebhookSubscriptionCreate(
     webhookSubscription {
       id
       topic
-      endpoint { ... on WebhookHttpEndpoint { callbackUrl } }
+      uri
     }
     userErrors { field message }
   }
@@ -98,8 +98,8 @@ BULK_OPERATION_NODE = (
     + "    }\n  }\n}\n"
 )
 
-CURRENT_BULK_OPERATION = (
-    "query CurrentBulkOperation {\n  currentBulkOperation(type: QUERY) {"
-    + BULK_OPERATION_FIELDS
-    + "  }\n}\n"
-)
+
+def webhook_subscription_variables(topic, callback_url):
+    """Variables of ``WEBHOOK_SUBSCRIPTION_CREATE`` (``uri`` replaces the deprecated
+    ``callbackUrl``)."""
+    return {"topic": topic, "subscription": {"uri": callback_url, "format": "JSON"}}

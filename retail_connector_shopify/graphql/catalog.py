@@ -41,8 +41,9 @@ query InventoryLevels($inventoryItemId: ID!, $names: [String!]!) {
 }
 """
 
-# From 2026-04 every quantity carries ``changeFromQuantity`` (null skips the check) and the
-# mutation needs an idempotency key: a replayed key returns the first result.
+# Every quantity carries ``changeFromQuantity`` (null skips the check; mandatory from 2026-04)
+# and the mutation an idempotency key (optional in 2026-01, required from 2026-04): a
+# replayed key returns the first result.
 INVENTORY_SET_QUANTITIES = """
 mutation InventorySetQuantities(
   $input: InventorySetQuantitiesInput!, $idempotencyKey: String!
@@ -69,22 +70,32 @@ def sku_filter(sku):
     escaped = str(sku).replace("\\", "\\\\").replace("'", "\\'")
     return f"sku:'{escaped}'"
 
-# Before 2026-04 (no idempotency directive): ``compareQuantity`` or, from 2026-01,
-# ``changeFromQuantity`` per quantity.
-INVENTORY_SET_QUANTITIES_LEGACY = """
-mutation InventorySetQuantities($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) {
-    inventoryAdjustmentGroup { id }
-    userErrors { field message code }
-  }
-}
-"""
 
+def set_quantities_input(quantities):
+    """``InventorySetQuantitiesInput`` of ``[(inventory item id, location id, quantity,
+    change-from quantity or None)]``: ``changeFromQuantity`` is always present (null = skip
+    the check), as Shopify requires from 2026-04."""
+    return {
+        "name": "available",
+        "reason": "correction",
+        "quantities": [
+            {"inventoryItemId": gid("InventoryItem", item_id),
+             "locationId": gid("Location", location_id),
+             "quantity": int(quantity),
+             "changeFromQuantity": change_from}
+            for item_id, location_id, quantity, change_from in quantities
+        ],
+    }
+
+
+# Idempotency key required from 2026-04 (a retry with the same key replays the first answer).
 INVENTORY_ACTIVATE = """
-mutation InventoryActivate($inventoryItemId: ID!, $locationId: ID!, $available: Int) {
+mutation InventoryActivate(
+  $inventoryItemId: ID!, $locationId: ID!, $available: Int, $idempotencyKey: String!
+) {
   inventoryActivate(
     inventoryItemId: $inventoryItemId, locationId: $locationId, available: $available
-  ) {
+  ) @idempotent(key: $idempotencyKey) {
     inventoryLevel { id }
     userErrors { field message }
   }
@@ -121,9 +132,11 @@ query LocationInventoryLevels($locationId: ID!, $first: Int!, $after: String) {
 }
 """
 
+# An existing product is named by the ``identifier`` argument (``ProductSetInput.id`` is
+# deprecated); a new product has no identifier.
 PRODUCT_SET = """
-mutation ProductSet($input: ProductSetInput!) {
-  productSet(input: $input, synchronous: true) {
+mutation ProductSet($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+  productSet(input: $input, identifier: $identifier, synchronous: true) {
     product {
       id
       legacyResourceId
@@ -135,6 +148,14 @@ mutation ProductSet($input: ProductSetInput!) {
   }
 }
 """
+
+
+def product_set_variables(values, product_id=None):
+    """Variables of ``PRODUCT_SET``: the product input, and the product to update if any."""
+    variables = {"input": values}
+    if product_id:
+        variables["identifier"] = {"id": gid("Product", product_id)}
+    return variables
 
 
 def gid(kind, value):
@@ -165,6 +186,14 @@ mutation StagedUploadsCreate($input: [StagedUploadInput!]!) {
   }
 }
 """
+
+
+
+def staged_upload_variables(filename):
+    """Variables of ``STAGED_UPLOADS_CREATE``: one JSONL file of bulk mutation variables."""
+    return {"input": [{"resource": "BULK_MUTATION_VARIABLES", "filename": filename,
+                       "mimeType": "text/jsonl", "httpMethod": "POST"}]}
+
 
 BULK_OPERATION_RUN_MUTATION = """
 mutation BulkOperationRunMutation($mutation: String!, $stagedUploadPath: String!) {

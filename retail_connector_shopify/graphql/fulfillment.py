@@ -39,3 +39,19 @@ mutation FulfillmentTrackingInfoUpdate($fulfillmentId: ID!,
   }
 }
 """
+
+
+def fulfillment_create_variables(allocation, company, numbers, notify_customer):
+    """Variables of ``FULFILLMENT_CREATE``: ``allocation`` is the
+    ``lineItemsByFulfillmentOrder`` list."""
+    return {"fulfillment": {"lineItemsByFulfillmentOrder": allocation,
+                            "trackingInfo": {"company": company or None, "numbers": numbers},
+                            "notifyCustomer": notify_customer}}
+
+
+def tracking_update_variables(fulfillment_id, company, numbers):
+    """Variables of ``FULFILLMENT_TRACKING_UPDATE`` (numeric or gid fulfillment id)."""
+    text = str(fulfillment_id)
+    return {"fulfillmentId": text if text.startswith("gid://")
+            else f"gid://shopify/Fulfillment/{text}",
+            "trackingInfoInput": {"company": company or None, "numbers": numbers}}

@@ -22,6 +22,9 @@ LINE_ITEM_FIELDS = f"""
       quantity
       currentQuantity
       variant {{ id }}
+      product {{ id }}
+      requiresShipping
+      customAttributes {{ key value }}
       originalUnitPriceSet {{ {SHOP_MONEY} }}
       discountedUnitPriceSet {{ {SHOP_MONEY} }}
       taxLines {{ title rate priceSet {{ {SHOP_MONEY} }} }}
@@ -54,6 +57,7 @@ ORDER_FIELDS = f"""
   test
   tags
   note
+  customAttributes {{ key value }}
   paymentGatewayNames
   displayFinancialStatus
   displayFulfillmentStatus
@@ -133,6 +137,26 @@ query OrderById($id: ID!) {{
 }}
 """
 
+#: The order's transactions, which webhooks do not carry: payments are booked from them.
+ORDER_TRANSACTIONS = f"""
+query OrderTransactions($id: ID!) {{
+  order(id: $id) {{
+    id
+    transactions(first: 100) {{
+      id
+      kind
+      status
+      gateway
+      test
+      createdAt
+      processedAt
+      amountSet {{ {SHOP_MONEY} }}
+      parentTransaction {{ id }}
+    }}
+  }}
+}}
+"""
+
 CUSTOMER_FIELDS = f"""
   id
   legacyResourceId
@@ -146,7 +170,7 @@ CUSTOMER_FIELDS = f"""
   createdAt
   updatedAt
   defaultAddress {{ {ADDRESS} }}
-  addresses(first: 5) {{ {ADDRESS} }}
+  addressesV2(first: 5) {{ nodes {{ {ADDRESS} }} }}
 """
 
 CUSTOMERS_UPDATED_SINCE = f"""

@@ -60,4 +60,6 @@ def paid_filter():
 
 
 def payout_filter(payout_legacy_id):
-    return f"payout_id:{payout_legacy_id}"
+    """The balance transactions a payout settles: ``payments_transfer_id`` is the documented
+    search field (``payout_id`` is not one; Shopify ignores unknown fields)."""
+    return f"payments_transfer_id:{payout_legacy_id}"

@@ -57,6 +57,15 @@ def tax_lines_to_rest(lines):
     ]
 
 
+def attributes_to_rest(attributes):
+    """GraphQL ``Attribute {key value}`` → REST ``{name, value}``."""
+    return [
+        {"name": item.get("key"), "value": item.get("value")}
+        for item in attributes or []
+        if isinstance(item, dict)
+    ]
+
+
 def _nodes(connection):
     if isinstance(connection, list):
         return connection
@@ -108,10 +117,12 @@ def order_to_rest(node, line_items=None):
         "test": node.get("test"),
         "tags": ", ".join(node.get("tags") or []),
         "note": node.get("note"),
+        "note_attributes": attributes_to_rest(node.get("customAttributes")),
         "payment_gateway_names": node.get("paymentGatewayNames") or [],
         "financial_status": (node.get("displayFinancialStatus") or "").lower() or None,
         "fulfillment_status": FULFILLMENT_STATUSES.get(node.get("displayFulfillmentStatus")),
         "total_price": shop_amount(node.get("totalPriceSet")),
+        "current_total_price": shop_amount(node.get("currentTotalPriceSet")),
         "line_items": [
             {
                 "id": legacy_id(line.get("id")),
@@ -121,6 +132,9 @@ def order_to_rest(node, line_items=None):
                 "quantity": line.get("quantity"),
                 "current_quantity": line.get("currentQuantity"),
                 "variant_id": legacy_id((line.get("variant") or {}).get("id")),
+                "product_id": legacy_id((line.get("product") or {}).get("id")),
+                "requires_shipping": line.get("requiresShipping"),
+                "properties": attributes_to_rest(line.get("customAttributes")),
                 "price": shop_amount(line.get("originalUnitPriceSet")),
                 "discount_allocations": [
                     {"amount": shop_amount(allocation.get("allocatedAmountSet"))}
@@ -143,4 +157,20 @@ def order_to_rest(node, line_items=None):
         "billing_address": address_to_rest(node.get("billingAddress")),
         "shipping_address": address_to_rest(node.get("shippingAddress")),
         "customer": customer_to_rest(node.get("customer")),
+    }
+
+
+def transaction_to_rest(node):
+    """An ``OrderTransaction`` node in the REST shape of a transaction."""
+    return {
+        "id": legacy_id(node.get("id")),
+        "kind": (node.get("kind") or "").lower(),
+        "status": (node.get("status") or "").lower(),
+        "gateway": node.get("gateway"),
+        "test": node.get("test"),
+        "amount": shop_amount(node.get("amountSet")),
+        "currency": ((node.get("amountSet") or {}).get("shopMoney") or {}).get("currencyCode"),
+        "parent_id": legacy_id((node.get("parentTransaction") or {}).get("id")),
+        "created_at": node.get("createdAt"),
+        "processed_at": node.get("processedAt"),
     }

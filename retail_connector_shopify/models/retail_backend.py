@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .. import const
+from .. import api_versions, const
 
 MANAGER_GROUP = "retail_connector.group_retail_manager"
 
@@ -26,8 +26,14 @@ class RetailBackend(models.Model):
         string="Shopify API Version",
         default=const.DEFAULT_API_VERSION,
         tracking=True,
-        help="Admin API version (YYYY-MM). Shopify supports each version 12 months; move to a "
-        "newer one before the current one leaves its support window.",
+        help="Admin API version (YYYY-MM), one of the versions this connector supports. Shopify "
+        "supports each version 12 months; move to a newer one before the current one leaves "
+        "its support window.",
+    )
+    shopify_api_version_warning = fields.Char(
+        string="API Version Support", compute="_compute_shopify_api_version_warning",
+        help="Set when the API version has left, or soon leaves, Shopify's 12-month support "
+        "window.",
     )
     shopify_auth_method = fields.Selection(
         [
@@ -95,6 +101,20 @@ class RetailBackend(models.Model):
                     _("The Shopify API version must look like 2026-04 (YYYY-MM), not '%s'.",
                       version)
                 )
+            if version not in api_versions.API_VERSIONS:
+                raise ValidationError(
+                    _("This connector does not support Shopify API version %(version)s; choose "
+                      "one of %(supported)s.", version=version,
+                      supported=", ".join(api_versions.supported_versions()))
+                )
+
+    @api.depends("shopify_api_version", "backend_type")
+    def _compute_shopify_api_version_warning(self):
+        for backend in self:
+            backend.shopify_api_version_warning = (
+                api_versions.support_warning((backend.shopify_api_version or "").strip())
+                if backend.backend_type == "shopify" else False
+            ) or False
 
     @api.depends("shopify_public_base_url")
     def _compute_shopify_webhook_url(self):

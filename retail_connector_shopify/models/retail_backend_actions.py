@@ -39,7 +39,7 @@ class RetailBackend(models.Model):
             backend.write(
                 {
                     "shopify_shop_name": shop.get("name"),
-                    "shopify_plan": (shop.get("plan") or {}).get("displayName"),
+                    "shopify_plan": (shop.get("plan") or {}).get("publicDisplayName"),
                     "shopify_currency": shop.get("currencyCode"),
                     "shopify_scopes": ", ".join(scopes)
                     if scopes is not None
@@ -100,7 +100,7 @@ class RetailBackend(models.Model):
             wanted = dict(const.WEBHOOK_TOPICS)
             created, removed = [], []
             for subscription in adapter.webhook_subscriptions():
-                callback = (subscription.get("endpoint") or {}).get("callbackUrl") or ""
+                callback = subscription.get("uri") or ""
                 topic = _rest_topic(subscription["topic"])
                 if callback == url and topic in wanted:
                     wanted.pop(topic)
@@ -136,7 +136,7 @@ class RetailBackend(models.Model):
         url = self.shopify_webhook_url
         lines, registered = [], set()
         for subscription in sorted(subscriptions, key=lambda s: s["topic"]):
-            callback = (subscription.get("endpoint") or {}).get("callbackUrl") or ""
+            callback = subscription.get("uri") or ""
             topic = _rest_topic(subscription["topic"])
             ok = callback == url
             if ok:

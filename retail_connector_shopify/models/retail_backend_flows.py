@@ -15,7 +15,8 @@ from ..adapter import ShopifyAdapter
 from ..graphql import fulfillment as fulfillment_documents
 from ..graphql import orders as order_documents
 from ..mappers import customer_from_rest, order_from_rest, refund_from_rest
-from ..mappers.graphql import customer_to_rest, legacy_id, order_to_rest
+from ..mappers.graphql import customer_to_rest, legacy_id, order_to_rest, transaction_to_rest
+from ..mappers.order import CAPTURED_STATUSES
 
 _logger = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ CATCH_UP_FLOWS = (
     ("orders", "orders/updated", "_shopify_poll_orders"),
     ("customers", "customers/update", "_shopify_poll_customers"),
 )
-# Customers a page: their addresses make a page of 250 cost more than the 1,000-point cap.
-CUSTOMERS_PAGE_SIZE = 100
+# Customers a page: their addresses (addressesV2, a connection) make a page of 100 cost more
+# than the 1,000-point cap.
+CUSTOMERS_PAGE_SIZE = 80
 # Fulfillment order statuses that can still take a fulfillment.
 OPEN_FULFILLMENT_STATUSES = frozenset({"OPEN", "IN_PROGRESS", "SCHEDULED"})
 
@@ -72,7 +74,29 @@ class RetailBackend(models.Model):
             ) from error
         if record is None:
             raise DataError(_("The %s payload is empty.", topic))
+        if importer is OrderImporter and self._shopify_needs_transactions(payload):
+            record = order_from_rest(payload, self._shopify_order_transactions(payload))
         return getattr(importer(self), method)(record)
+
+    @staticmethod
+    def _shopify_needs_transactions(payload):
+        """Money was taken and the payload does not say how (webhooks never do)."""
+        if payload.get("test") or payload.get("cancelled_at"):
+            return False
+        return (payload.get("financial_status") or "") in CAPTURED_STATUSES
+
+    def _shopify_order_transactions(self, payload):
+        """The order's transactions (REST shape), read over GraphQL."""
+        if isinstance(payload.get("transactions"), list):
+            return payload["transactions"]
+        gid = payload.get("admin_graphql_api_id") or f"gid://shopify/Order/{payload['id']}"
+        data = ShopifyAdapter(self).execute(order_documents.ORDER_TRANSACTIONS, {"id": gid})
+        order = data.get("order")
+        if not order:
+            raise DataError(
+                _("Order %s is unknown to Shopify: its payments cannot be read.", payload["id"])
+            )
+        return [transaction_to_rest(node) for node in order.get("transactions") or []]
 
     def _shopify_app_uninstalled(self, event):
         """The shop removed the app: tell the responsible; calls will fail until reinstalled."""
@@ -188,16 +212,11 @@ class RetailBackend(models.Model):
                     )
                 )
             return picking or "already fulfilled"
-        tracking = {"company": shipment.carrier or None, "numbers": shipment.tracking_numbers}
         result = adapter.mutate(
             fulfillment_documents.FULFILLMENT_CREATE,
-            {
-                "fulfillment": {
-                    "lineItemsByFulfillmentOrder": by_fulfillment_order,
-                    "trackingInfo": tracking,
-                    "notifyCustomer": shipment.notify_customer,
-                }
-            },
+            fulfillment_documents.fulfillment_create_variables(
+                by_fulfillment_order, shipment.carrier, shipment.tracking_numbers,
+                shipment.notify_customer),
         )
         fulfillment_id = legacy_id(((result or {}).get("fulfillment") or {}).get("id"))
         if picking and fulfillment_id:
@@ -209,13 +228,8 @@ class RetailBackend(models.Model):
         shipment = from_dict(Shipment, event._payload_json())
         ShopifyAdapter(self).mutate(
             fulfillment_documents.FULFILLMENT_TRACKING_UPDATE,
-            {
-                "fulfillmentId": f"gid://shopify/Fulfillment/{shipment.order_external_id}",
-                "trackingInfoInput": {
-                    "company": shipment.carrier or None,
-                    "numbers": shipment.tracking_numbers,
-                },
-            },
+            fulfillment_documents.tracking_update_variables(
+                shipment.order_external_id, shipment.carrier, shipment.tracking_numbers),
         )
         return _("tracking of fulfillment %s updated", shipment.order_external_id)
 

@@ -5,6 +5,8 @@ from . import (
     test_exports,
     test_flows,
     test_install,
+    test_mappers_reference,
+    test_money_properties,
     test_payouts,
     test_sandbox_delivery,
     test_tour_onboarding,

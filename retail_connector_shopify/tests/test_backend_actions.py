@@ -15,7 +15,24 @@ class TestShopifyBackendActions(ShopifyCase):
             self.backend.shopify_api_version = "2026-4"
         with self.assertRaises(ValidationError):
             self.backend.shopify_api_version = "latest"
+        with self.assertRaises(ValidationError):
+            self.backend.shopify_api_version = "2025-01"  # well formed, out of the table
         self.backend.shopify_api_version = "2026-07"
+
+    def test_form_warns_when_the_version_leaves_the_support_window(self):
+        from datetime import date
+
+        from odoo.addons.retail_connector_shopify import api_versions
+
+        self.backend.shopify_api_version = api_versions.DEFAULT_API_VERSION
+        expected = api_versions.support_warning(api_versions.DEFAULT_API_VERSION)
+        self.assertEqual(self.backend.shopify_api_version_warning or "", expected)
+        oldest = api_versions.supported_versions()[0]
+        end = api_versions.end_of_support(oldest)
+        self.assertIn("left Shopify's 12-month support window",
+                      api_versions.support_warning(oldest, today=end))
+        self.assertFalse(api_versions.support_warning(
+            oldest, today=date(end.year - 1, end.month, end.day)))
 
     def test_defaults(self):
         backend = self.env["retail.backend"].create({"name": "Defaults", "backend_type": "shopify"})

@@ -209,7 +209,7 @@ class TestShopifyExports(ShopifyCase):
         self.assertEqual(event.state, "done", event.error_message)
         self.assertEqual(self.levels()[seeded[0][0]], 12)
 
-    def test_api_2026_01_sends_change_from_without_idempotency_key(self):
+    def test_api_2026_01_sends_change_from_with_the_optional_idempotency_key(self):
         backend = self.create_backend(name="2026-01 shop", shopify_api_version="2026-01")
         self.env["retail.value.mapping"].create(
             {"backend_id": backend.id, "kind": "location",
@@ -223,6 +223,27 @@ class TestShopifyExports(ShopifyCase):
             self.assertIn("sent 2", self.export_stock(bindings))
             self.assertEqual([self.levels()[sku] for sku, _v, _i in seeded], expected)
         self.assertEqual(self.outcomes("InventorySetQuantities"), {"ok": 2})
+
+    def test_a_key_whose_attempt_failed_is_replaced_by_a_fresh_one(self):
+        """Shopify refuses a key whose first attempt failed (IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED):
+        the same export sent again unchanged must reach Shopify with a new key, so that the
+        operator sees the real reason (and a fixed cause succeeds)."""
+        bad = self.env["product.product"].create(
+            {"name": "Ghost", "default_code": "GHOST-2", "is_storable": True}
+        )
+        ghost = self.env["retail.product.binding"].create(
+            {"backend_id": self.backend.id, "odoo_id": bad.id, "external_id": "525252",
+             "inventory_item_id": "999999997"}
+        )
+        self.set_stock(bad, [3])
+        before = self.calls("InventorySetQuantities")
+        for attempt in (1, 2):
+            self.export_stock(ghost)
+            messages = self.failed_events().mapped("error_message")
+            self.assertEqual(len(messages), attempt)
+            self.assertTrue(all("INVALID_INVENTORY_ITEM" in m for m in messages), messages)
+        # first attempt, the same key refused, the same input under a fresh key
+        self.assertEqual(self.calls("InventorySetQuantities") - before, 3)
 
     def test_item_not_stocked_at_a_mapped_location_is_activated(self):
         self.env["retail.value.mapping"].create(

@@ -74,7 +74,7 @@ def test_payout_settles_charges_refunds_adjustments(shopify_sandbox, shopify_ses
     rows, after = [], None
     while True:  # two a page, so the cursor is exercised
         page = _run(shopify_session, TRANSACTIONS, first=2, after=after,
-                    query=f"payout_id:{payout['id']}")
+                    query=f"payments_transfer_id:{payout['id']}")
         connection = page["data"]["shopifyPaymentsAccount"]["balanceTransactions"]
         rows += connection["nodes"]
         if not connection["pageInfo"]["hasNextPage"]:

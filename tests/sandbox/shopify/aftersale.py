@@ -1,112 +1,13 @@
-"""What happens to an order after checkout: refunds and fulfilments.
+"""What happens to an order after checkout: fulfilments (refunds live in ``refunds``).
 
 Shared by the GraphQL mutations (``refundCreate``, ``fulfillmentCreate``) and the control API
 so both move stock and statuses identically and fire the same webhooks.
 """
 
-from decimal import Decimal
+from .orders import OrderError, _line
+from .refunds import create_refund
 
-from .orders import (
-    OrderError,
-    _add_transaction,
-    _dec,
-    _line,
-    _unreserve,
-    get_order,
-    recompute_totals,
-)
-from .store import CENTS, money, utcnow
-
-
-def create_refund(store, order_id, lines=(), *, shipping_full=False, shipping_amount=None,
-                  note=None, transactions=None, announce_order=True):
-    """Refund lines (and shipping) of an order; restock per ``restock_type``.
-
-    ``lines``: ``[{"line_item_id": 1, "quantity": 1, "restock_type": "RETURN"|"CANCEL"|
-    "NO_RESTOCK", "location_id": optional}]``. ``transactions``: optional explicit amounts
-    ``[{"amount": "10.00", "gateway": "manual"}]``; by default the computed amount is refunded.
-    Fires refunds/create and orders/updated. Returns the refund record.
-    """
-    with store.lock:
-        order = get_order(store, order_id)
-        refund_lines, computed = [], Decimal(0)
-        for index, spec in enumerate(lines):
-            field = ["refundLineItems", str(index)]
-            line = _line(order, spec.get("line_item_id") or 0)
-            if line is None:
-                raise OrderError("Line item does not belong to the order", [*field, "lineItemId"])
-            quantity = int(spec.get("quantity", 0))
-            if quantity <= 0 or quantity > line["quantity"] - line["refunded_quantity"]:
-                raise OrderError(f"Quantity cannot refund more items than were purchased "
-                                 f"(line item {line['id']})", [*field, "quantity"])
-            discount = sum(_dec(a["amount"]) for a in line["discount_allocations"])
-            subtotal = ((_dec(line["price"]) * line["quantity"] - discount)
-                        * quantity / line["quantity"]).quantize(CENTS)
-            tax = sum((_dec(t["price"]) * quantity / line["quantity"]).quantize(CENTS)
-                      for t in line["tax_lines"])
-            restock_type = str(spec.get("restock_type") or "NO_RESTOCK").upper()
-            location_id = int(spec.get("location_id") or order["location_id"])
-            _restock(store, order, line, quantity, restock_type=restock_type,
-                     location_id=location_id)
-            line["refunded_quantity"] += quantity
-            computed += subtotal + (0 if order["taxes_included"] else tax)
-            refund_lines.append({
-                "_type": "RefundLineItem", "id": store.next_id(), "line_item_id": line["id"],
-                "quantity": quantity, "restock_type": restock_type,
-                "restocked": restock_type != "NO_RESTOCK", "location_id": location_id,
-                "subtotal": money(subtotal), "total_tax": money(tax)})
-        shipping = Decimal(0)
-        if shipping_full:  # the shipping price and, unless included, its taxes
-            shipping = sum((_dec(s["price"]) + (0 if order["taxes_included"] else sum(
-                _dec(t["price"]) for t in s["tax_lines"])) for s in order["shipping_lines"]),
-                Decimal(0))
-        elif shipping_amount is not None:
-            shipping = _dec(shipping_amount)
-        computed += shipping
-        amount = (sum(_dec(t.get("amount")) for t in transactions) if transactions
-                  else computed)
-        refundable = _dec(order["total_price"]) - _dec(order["total_refunded"])
-        if amount > refundable:
-            raise OrderError(f"Refund amount {money(amount)} exceeds the refundable "
-                             f"{money(refundable)}", ["transactions"])
-        parent = next((t for t in order["transactions"]
-                       if t["kind"] in ("SALE", "CAPTURE")), None)
-        refund_transactions = []
-        if amount > 0 and parent:
-            refund_transactions.append(
-                _add_transaction(store, order, "REFUND", amount, parent["id"]))
-        refund = store.insert(
-            "refunds", "Refund", order_id=order["id"], note=note, line_items=refund_lines,
-            transactions=refund_transactions, total_refunded=money(amount),
-            shipping=money(shipping), processed_at=utcnow())
-        order["refund_ids"].append(refund["id"])
-        order["total_refunded"] = money(_dec(order["total_refunded"]) + amount)
-        recompute_totals(order)
-        if parent and amount > 0:
-            fully = _dec(order["total_refunded"]) >= _dec(order["total_price"])
-            order["financial_status"] = "REFUNDED" if fully else "PARTIALLY_REFUNDED"
-        store.touch(order)
-        store.emit("refunds/create", refund)
-        if announce_order:
-            store.emit("orders/updated", order)
-        return refund
-
-
-def _restock(store, order, line, quantity, *, restock_type, location_id):
-    """CANCEL releases unfulfilled reserved units; RETURN puts shipped units back on hand."""
-    if restock_type == "CANCEL":
-        for fo_id in order["fulfillment_order_ids"]:
-            fulfillment_order = store.fulfillment_orders[fo_id]
-            for fo_line in fulfillment_order["line_items"]:
-                if fo_line["line_item_id"] == line["id"] and fo_line["remaining_quantity"]:
-                    released = min(quantity, fo_line["remaining_quantity"])
-                    fo_line["remaining_quantity"] -= released
-                    _unreserve(store, line, fulfillment_order["location_id"], released)
-                    quantity -= released
-    elif restock_type == "RETURN":
-        level = store.levels.get((line["inventory_item_id"], location_id))
-        if level:
-            store.change_quantity(level, "available", quantity)
+__all__ = ["create_fulfillment", "create_refund"]
 
 
 def create_fulfillment(store, line_items_by_fulfillment_order, tracking=None,
@@ -174,8 +75,9 @@ def create_fulfillment(store, line_items_by_fulfillment_order, tracking=None,
             tracking=tracking_info, line_items=fulfillment_lines,
             notify_customer=bool(notify_customer))
         order["fulfillment_ids"].append(fulfillment["id"])
-        done = all(li["fulfilled_quantity"] + li["refunded_quantity"] >= li["quantity"]
-                   for li in order["line_items"])
+        done = all(li["fulfilled_quantity"] + li["refunded_quantity"]
+                   + li.get("removed_quantity", 0) >= li["quantity"]
+                   for li in order["line_items"] if li["requires_shipping"])
         order["fulfillment_status"] = "FULFILLED" if done else "PARTIALLY_FULFILLED"
         store.touch(order)
         store.emit("fulfillments/create", fulfillment)

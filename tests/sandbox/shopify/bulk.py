@@ -72,10 +72,11 @@ class BulkRunner:
     def submit(self, kind, text, context, lines=None):
         """Validate and start an operation; returns the payload of the mutation."""
         field = ["query"] if kind == "QUERY" else ["mutation"]
+        invalid = "INVALID" if kind == "QUERY" else "INVALID_MUTATION"  # Shopify's two enums
         try:
             document = parse(text)
         except GraphQLError as error:
-            return _error(field, f"Invalid bulk {kind.lower()}: {error.message}", "INVALID")
+            return _error(field, f"Invalid bulk {kind.lower()}: {error.message}", invalid)
         problems = validate(self.service.schema, document)
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         wanted = "query" if kind == "QUERY" else "mutation"
@@ -83,7 +84,7 @@ class BulkRunner:
             problems = [GraphQLError(f"Bulk {kind.lower()} must contain exactly one {wanted}")]
         if problems:
             return _error(field, f"Invalid bulk {kind.lower()}: {problems[0].message}",
-                          "INVALID")
+                          invalid)
         with self.store.lock:
             running = [op for op in self.store.bulk_operations.values()
                        if op["type"] == kind and op["token"] == context["token"]

@@ -58,25 +58,44 @@ class SandboxControl:
     # -- shop activity ---------------------------------------------------------------------
     def place_order(self, line_items, **fields):
         """Checkout: ``place_order([{"sku": "TSHIRT-BLUE-M", "quantity": 2}],
-        customer={"email": ...}, financial_status="paid", discount=..., shipping=...,
-        tax_rate=0.2)``. Fires orders/create (+ orders/paid)."""
+        customer={"email": ...}, financial_status="paid", discounts=[...], shipping=...,
+        tax_lines=[{"title": "VAT", "rate": 0.2}], payments=[...], tip="2.00")`` — see
+        ``orders.place_order`` and the README. Fires orders/create (+ orders/paid)."""
         return self._call("POST", "/orders", dict(fields, line_items=line_items))
 
     def mark_paid(self, order_id):
         return self._call("POST", f"/orders/{order_id}/paid", {})
+
+    def capture(self, order_id, amount=None):
+        """Capture an authorized order (all that is authorized, or ``amount``): CAPTURE
+        transactions with their authorization as parent. Fires orders/updated (+ paid)."""
+        return self._call("POST", f"/orders/{order_id}/capture", {"amount": amount})
 
     def cancel_order(self, order_id, reason="CUSTOMER", restock=True, refund=False):
         return self._call("POST", f"/orders/{order_id}/cancel",
                           {"reason": reason, "restock": restock, "refund": refund})
 
     def refund_order(self, order_id, line_items=None, restock_type="RETURN",
-                     shipping_full=False, note=None):
-        """Refund lines (``[{"sku"|"line_item_id", "quantity", "restock_type"}]``; default:
-        everything) and optionally shipping. Fires refunds/create."""
-        body = {"restock_type": restock_type, "shipping_full": shipping_full, "note": note}
+                     shipping_full=False, note=None, *, shipping=None, transactions=None,
+                     amount=None, discrepancy_reason=None):
+        """Refund lines (``[{"line_item_id"|"sku", "quantity", "restock_type"}]``; default:
+        everything left, restocked per ``restock_type``), shipping (``{"full_refund": True}``
+        or ``{"amount": "2.00"}``; legacy ``shipping_full``), and money: by default the
+        calculated amount split over the gateways; ``transactions=[{"gateway", "amount"}]``
+        or ``amount`` refund something else (the difference becomes a refund_discrepancy
+        order adjustment). Fires refunds/create and orders/updated."""
+        body = {"restock_type": restock_type, "shipping_full": shipping_full, "note": note,
+                "shipping": shipping, "transactions": transactions, "amount": amount,
+                "discrepancy_reason": discrepancy_reason}
         if line_items is not None:
             body["line_items"] = line_items
         return self._call("POST", f"/orders/{order_id}/refund", body)
+
+    def calculate_refund(self, order_id, line_items=None, shipping=None):
+        """What ``refund_order`` with these lines and shipping would refund (Shopify's
+        refund calculation): ``{"calculated", "amount", "transactions", ...}``; no change."""
+        return self._call("POST", f"/orders/{order_id}/refund/calculate", {
+            "line_items": line_items or [], "shipping": shipping})
 
     def fulfill_order(self, order_id, tracking=None):
         """Ship everything still open. Fires fulfillments/create, orders/fulfilled."""

@@ -8,7 +8,7 @@ the parsed JSON body and the regex match, and returns ``(status, json)``.
 import re
 import uuid
 
-from . import aftersale, orders, payouts
+from . import aftersale, order_edits, orders, payouts
 from .mutations_orders import create_subscription
 from .rest_payloads import rest_payload, shop_payload
 from .seed import RETAIL_CATALOGUE, load_seed
@@ -88,19 +88,9 @@ def _order_action(action):
             record = orders.cancel(store, _order_id(match), body.get("reason", "CUSTOMER"),
                                    body.get("restock", True), body.get("refund", False))
         elif action == "refund":
-            order = orders.get_order(store, _order_id(match))
-            lines = body.get("line_items")
-            if lines is None:  # default: everything not yet refunded, returned to stock
-                lines = [{"line_item_id": li["id"], "restock_type": body.get(
-                    "restock_type", "RETURN"), "quantity": li["quantity"] - li[
-                    "refunded_quantity"]} for li in order["line_items"]
-                    if li["quantity"] > li["refunded_quantity"]]
-            lines = [dict(li, line_item_id=li.get("line_item_id") or next(
-                x["id"] for x in order["line_items"] if x["sku"] == li.get("sku")))
-                for li in lines]
-            record = aftersale.create_refund(
-                store, order["id"], lines, shipping_full=bool(body.get("shipping_full")),
-                shipping_amount=body.get("shipping_amount"), note=body.get("note"))
+            record = _refund(store, body, _order_id(match))
+        elif action == "capture":
+            record = orders.capture(store, _order_id(match), body.get("amount"))
         else:  # fulfill
             order = orders.get_order(store, _order_id(match))
             groups = body.get("line_items_by_fulfillment_order") or [
@@ -126,55 +116,53 @@ def _create_payout(sandbox, body, _match):
             store, payout["id"])))
 
 
-def _edit_order(sandbox, body, match):
-    """A merchant edits an order in the admin (order editing: ``orderEditSetQuantity`` then
-    ``orderEditCommit``): ``{"sku"|"line_item_id", "quantity"}`` sets a line's quantity. Tax,
-    totals, reserved stock and the open fulfillment order follow; a paid order whose total
-    grows becomes PARTIALLY_PAID; updated_at moves and orders/updated fires."""
-    store = sandbox.store
+def _refund(store, body, order_id):
+    """``{line_items?: [{line_item_id|sku, quantity, restock_type}], shipping?: {full_refund}|
+    {amount}, transactions?: [{gateway, amount}], amount?, note?, discrepancy_reason?}``.
+    Without ``line_items`` every unit still on the order is refunded (legacy default,
+    restocked per ``restock_type``, RETURN unless told)."""
     with store.lock:
-        order = orders.get_order(store, _order_id(match))
-        if order["cancelled_at"]:
-            raise orders.OrderError("Order is cancelled", ["id"], "INVALID")
-        line = next((li for li in order["line_items"]
-                     if li["id"] == int(body.get("line_item_id") or 0)
-                     or (body.get("sku") and li["sku"] == body["sku"])), None)
-        if line is None:
-            raise orders.OrderError("No such line item", ["lineItemId"], "NOT_FOUND")
-        quantity = int(body["quantity"])
-        if quantity < max(line["fulfilled_quantity"], line["refunded_quantity"], 0):
-            raise orders.OrderError("Quantity is below what is fulfilled or refunded",
-                                    ["quantity"], "INVALID")
-        if line["discount_allocations"]:
-            raise orders.OrderError("The sandbox does not edit discounted lines", ["lineItemId"])
-        delta = quantity - line["quantity"]
-        line["quantity"] = quantity
-        for tax_line in line["tax_lines"]:
-            amount = orders._dec(line["price"]) * quantity
-            tax_line["price"] = orders.money(orders._tax_of(
-                amount, orders._dec(tax_line["rate"]), order["taxes_included"]))
-        for fo_id in order["fulfillment_order_ids"]:
-            fulfillment_order = store.fulfillment_orders[fo_id]
-            fo_line = next((x for x in fulfillment_order["line_items"]
-                            if x["line_item_id"] == line["id"]), None)
-            if fo_line and fulfillment_order["status"] not in ("CLOSED", "CANCELLED"):
-                fo_line["total_quantity"] += delta
-                fo_line["remaining_quantity"] += delta
-                store.touch(fulfillment_order)
-                item = store.inventory_items.get(line["inventory_item_id"])
-                if item and item["tracked"] and delta:
-                    level = store.activate(item["id"], fulfillment_order["location_id"])
-                    store.change_quantity(level, "committed", delta, announce=False)
-                    store.change_quantity(level, "available", -delta)
-                break
-        orders.recompute_totals(order)
-        paid = sum(orders._dec(t["amount"]) for t in order["transactions"]
-                   if t["kind"] in ("SALE", "CAPTURE") and t["status"] == "SUCCESS")
-        if order["financial_status"] == "PAID" and orders._dec(order["total_price"]) > paid:
-            order["financial_status"] = "PARTIALLY_PAID"
-        store.touch(order)
-        store.emit("orders/updated", order)
-        return 200, jsonable(order)
+        return _refund_locked(store, body, order_id)
+
+
+def _calculate_refund(sandbox, body, match):
+    """Shopify's refund calculation (REST ``refunds/calculate``): what a refund of these lines
+    and shipping would pay back, split over the gateways; nothing changes."""
+    with sandbox.store.lock:
+        return 200, jsonable(_refund_locked(sandbox.store, dict(body, dry_run=True),
+                                            _order_id(match)))
+
+
+def _refund_locked(store, body, order_id):
+    order = orders.get_order(store, order_id)
+    lines = body.get("line_items")
+    if lines is None:
+        lines = [{"line_item_id": li["id"], "restock_type": body.get("restock_type", "RETURN"),
+                  "quantity": orders.current_quantity(li)} for li in order["line_items"]
+                 if orders.current_quantity(li) > 0 and not li.get("tip")]
+    resolved = []
+    for index, spec in enumerate(lines):
+        line_id = spec.get("line_item_id") or next(
+            (x["id"] for x in order["line_items"] if spec.get("sku") and x["sku"] == spec["sku"]),
+            None)
+        if line_id is None:
+            raise orders.OrderError(f"No line item with SKU {spec.get('sku')}",
+                                    ["line_items", str(index)])
+        resolved.append(dict(spec, line_item_id=line_id))
+    return aftersale.create_refund(
+        store, order["id"], resolved, shipping=body.get("shipping"),
+        shipping_full=bool(body.get("shipping_full")),
+        shipping_amount=body.get("shipping_amount"), note=body.get("note"),
+        transactions=body.get("transactions"), amount=body.get("amount"),
+        discrepancy_reason=body.get("discrepancy_reason"), dry_run=bool(body.get("dry_run")))
+
+
+def _edit_order(sandbox, body, match):
+    """A merchant edits an order in the admin: ``{"sku"|"line_item_id", "quantity"}`` sets a
+    line's current quantity (see ``order_edits``); fires orders/updated."""
+    order = order_edits.edit_order(sandbox.store, _order_id(match), body["quantity"],
+                                   body.get("sku"), body.get("line_item_id"))
+    return 200, jsonable(order)
 
 
 def _set_inventory(sandbox, body, _match):
@@ -304,6 +292,8 @@ ROUTES = [
     ("POST", r"/orders/(?P<id>[^/]+)/cancel", _order_action("cancel")),
     ("POST", r"/orders/(?P<id>[^/]+)/refund", _order_action("refund")),
     ("POST", r"/orders/(?P<id>[^/]+)/fulfill", _order_action("fulfill")),
+    ("POST", r"/orders/(?P<id>[^/]+)/capture", _order_action("capture")),
+    ("POST", r"/orders/(?P<id>[^/]+)/refund/calculate", _calculate_refund),
     ("POST", r"/orders/(?P<id>[^/]+)/edit", _edit_order),
     ("POST", r"/payouts", _create_payout),
     ("POST", r"/inventory", _set_inventory),

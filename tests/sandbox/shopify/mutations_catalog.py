@@ -185,18 +185,19 @@ def variants_bulk_update(_root, info, productId, variants, allowPartialUpdates=F
                 "userErrors": errors}
 
 
-def product_set(_root, info, input, synchronous=True):
+def product_set(_root, info, input, synchronous=True, identifier=None):
     store = info.context["store"]
     with store.lock:
         product, created = None, False
-        if input.get("id"):
-            product = store.products.get(parse_gid(input["id"], "Product"))
+        product_gid = (identifier or {}).get("id") or input.get("id")
+        if product_gid:
+            product = store.products.get(parse_gid(product_gid, "Product"))
             if product is None:
                 return _set_payload(None, [user_error(["input", "id"], "Product does not exist",
                                                       "PRODUCT_DOES_NOT_EXIST")], synchronous)
         elif not (input.get("title") or "").strip():
             return _set_payload(None, [user_error(["input", "title"], "Title can't be blank",
-                                                  "BLANK")], synchronous)
+                                                  "INVALID_INPUT")], synchronous)
         variants_input = input.get("variants")
         if variants_input is not None and len(variants_input) > MAX_VARIANTS:
             return _set_payload(None, [user_error(

@@ -45,8 +45,13 @@ def idempotency_key(info):
     return (values or {}).get("key")
 
 
-def run_idempotent(info, payload_name, arguments, action, required):
-    """Run ``action()`` once per idempotency key; replay its result for the same arguments."""
+def run_idempotent(info, payload_name, arguments, action, required, result_key=None):
+    """Run ``action()`` once per idempotency key; replay its result for the same arguments.
+
+    A key whose attempt failed (``userErrors``) cannot be used again: Shopify answers
+    ``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED`` ("retry with a new idempotency key"). Payloads
+    whose user errors have no ``code`` (``result_key`` given, e.g. ``inventoryActivate``)
+    only replay."""
     key = idempotency_key(info)
     if key is None:
         if required:
@@ -59,11 +64,16 @@ def run_idempotent(info, payload_name, arguments, action, required):
     fingerprint = json.dumps([payload_name, arguments], sort_keys=True, default=str)
     with store.lock:
         previous = store.idempotency.get(key)
+        empty = result_key or "inventoryAdjustmentGroup"
         if previous is not None:
             if previous[0] != fingerprint:
-                return {"inventoryAdjustmentGroup": None, "userErrors": [user_error(
+                return {empty: None, "userErrors": [user_error(
                     None, "The same idempotency key cannot be used with different operation "
                           "parameters.", "IDEMPOTENCY_KEY_PARAMETER_MISMATCH")]}
+            if previous[1].get("userErrors") and result_key is None:
+                return {empty: None, "userErrors": [user_error(
+                    None, "A previous request with this idempotency key failed. Retry with a "
+                          "new idempotency key.", "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED")]}
             return previous[1]
         result = action()
         store.idempotency[key] = (fingerprint, result)
@@ -84,7 +94,7 @@ def _check_common(input_, names, errors):
                                  "INVALID_REFERENCE_DOCUMENT"))
 
 
-def _resolve_level(store, entry, field, seen, errors):
+def _resolve_level(store, entry, field, seen, errors, stock_anywhere=False):
     """Find the (item, location) level of one input entry, recording what is wrong."""
     item_id = parse_gid(entry["inventoryItemId"], "InventoryItem")
     location_id = parse_gid(entry["locationId"], "Location")
@@ -104,6 +114,9 @@ def _resolve_level(store, entry, field, seen, errors):
         return None
     seen.add((item_id, location_id))
     level = store.levels.get((item_id, location_id))
+    if level is None and stock_anywhere:
+        # 2026-10: quantities can be set at any location (the item is stocked there)
+        level = store.activate(item_id, location_id, available=0)
     if level is None:
         errors.append(user_error([*field, "locationId"], "The inventory item is not stocked at "
                                  "the location.", "ITEM_NOT_STOCKED_AT_LOCATION"))
@@ -186,7 +199,8 @@ def inventory_set_quantities(_root, info, input):
                     errors.append(user_error([*field, "quantity"], "The quantity can't be "
                                              "negative.", "INVALID_QUANTITY_NEGATIVE"))
                     continue
-                level = _resolve_level(store, entry, field, seen, errors)
+                level = _resolve_level(store, entry, field, seen, errors,
+                                       stock_anywhere=version_at_least(info, "2026-10"))
                 if level is None or input["name"] not in SET_NAMES:
                     continue
                 current = store.quantity(level, input["name"])
@@ -231,18 +245,26 @@ def inventory_adjust_quantities(_root, info, input):
                           required=version_at_least(info, "2026-04"))
 
 
-def inventory_activate(_root, info, inventoryItemId, locationId, available=None, onHand=None):
+def inventory_activate(_root, info, inventoryItemId, locationId, available=None, onHand=None,
+                       stockAtLegacyLocation=None):
     store = info.context["store"]
     item_id = parse_gid(inventoryItemId, "InventoryItem")
     location_id = parse_gid(locationId, "Location")
-    if item_id not in store.inventory_items:
-        return {"inventoryLevel": None, "userErrors": [
-            {"field": ["inventoryItemId"], "message": "Inventory item does not exist"}]}
-    if location_id not in store.locations:
-        return {"inventoryLevel": None, "userErrors": [
-            {"field": ["locationId"], "message": "Location does not exist"}]}
-    level = store.activate(item_id, location_id, available=available or onHand or 0)
-    return {"inventoryLevel": level, "userErrors": []}
+
+    def action():
+        if item_id not in store.inventory_items:
+            return {"inventoryLevel": None, "userErrors": [
+                {"field": ["inventoryItemId"], "message": "Inventory item does not exist"}]}
+        if location_id not in store.locations:
+            return {"inventoryLevel": None, "userErrors": [
+                {"field": ["locationId"], "message": "Location does not exist"}]}
+        level = store.activate(item_id, location_id, available=available or onHand or 0)
+        return {"inventoryLevel": level, "userErrors": []}
+
+    arguments = [inventoryItemId, locationId, available, onHand]
+    return run_idempotent(info, "inventoryActivate", arguments, action,
+                          required=version_at_least(info, "2026-04"),
+                          result_key="inventoryLevel")
 
 
 MUTATIONS = {

@@ -107,12 +107,15 @@ def refund_create(_root, info, input):
               "location_id": parse_gid(li.get("locationId"), "Location")}
              for li in input.get("refundLineItems") or []]
     shipping = input.get("shipping") or {}
+    transactions = [{"amount": t["amount"], "gateway": t.get("gateway"),
+                     "parent_id": parse_gid(t.get("parentId"), "OrderTransaction")}
+                    for t in input.get("transactions") or [] if t.get("kind") == "REFUND"]
     try:
         refund = aftersale.create_refund(
-            store, order_id or 0, lines, shipping_full=bool(shipping.get("fullRefund")),
-            shipping_amount=shipping.get("amount"), note=input.get("note"),
-            transactions=[{"amount": t["amount"]} for t in input.get("transactions") or []
-                          if t.get("kind") == "REFUND"] or None)
+            store, order_id or 0, lines, shipping={
+                "full_refund": bool(shipping.get("fullRefund")),
+                "amount": shipping.get("amount")}, note=input.get("note"),
+            transactions=transactions or None)
     except OrderError as error:
         field = ["orderId"] if error.code == "NOT_FOUND" else error.field
         return {"refund": None, "order": None, "userErrors": [user_error(field, str(error))]}

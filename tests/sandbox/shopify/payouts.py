@@ -126,7 +126,6 @@ SEARCH_FIELDS = {
     },
     "balance_transactions": {
         "id": lambda r: r["id"],
-        "payout_id": lambda r: r["payout_id"],
         "payments_transfer_id": lambda r: r["payout_id"],  # the documented name
         "processed_at": lambda r: r["transaction_date"],
         "transaction_type": lambda r: r["type"].lower(),

@@ -99,9 +99,29 @@ def _discount_allocations(line, info):
 
 
 def _outstanding(order):
-    if order["financial_status"] in ("PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED"):
-        return "0.00"
-    return order["total_price"]
+    from .rest_orders import _outstanding as outstanding  # rest_orders imports this module
+
+    return outstanding(order)
+
+
+def _capturable(order):
+    from .payments import capturable
+
+    return sum((amount for _auth, amount in capturable(order)), Decimal(0))
+
+
+def _current_quantity(line):
+    return line["quantity"] - line["refunded_quantity"] - line.get("removed_quantity", 0)
+
+
+def _shipping_discounted(shipping):
+    return Decimal(shipping["price"]) - sum(
+        (Decimal(a["amount"]) for a in shipping.get("discount_allocations", [])), Decimal(0))
+
+
+def _refund_order_id(refund_shipping_line, info):
+    return next(r["order_id"] for r in store_of(info).refunds.values()
+                if refund_shipping_line in r.get("shipping_lines", []))
 
 
 def _customer_orders(store, customer):
@@ -115,6 +135,7 @@ TYPE_RESOLVERS = {
                                        "host": s["myshopify_domain"],
                                        "url": "https://" + s["myshopify_domain"]},
         "plan": lambda s, i: {"displayName": s["plan_name"].title(),
+                              "publicDisplayName": s["plan_name"].title(),
                               "partnerDevelopment": False, "shopifyPlus": False},
     },
     "Location": {
@@ -177,6 +198,7 @@ TYPE_RESOLVERS = {
             currency_of(i)),
         "defaultAddress": lambda s, i: s["addresses"][0] if s["addresses"] else None,
         "addresses": lambda s, i, first=None: _limit(s["addresses"], first),
+        "addressesV2": connection(lambda s, i: s["addresses"]),
         "emailMarketingConsent": lambda s, i: {"marketingState": s["marketing_state"],
                                                "marketingOptInLevel": None,
                                                "consentUpdatedAt": None},
@@ -189,12 +211,14 @@ TYPE_RESOLVERS = {
         "currencyCode": lambda s, i: s["currency"],
         "presentmentCurrencyCode": lambda s, i: s["currency"],
         "closed": lambda s, i: s["closed_at"] is not None,
-        "customAttributes": lambda s, i: [],
-        "paymentGatewayNames": lambda s, i: [s["gateway"]],
+        "customAttributes": lambda s, i: [{"key": a["name"], "value": a.get("value")}
+                                          for a in s.get("note_attributes", [])],
+        "paymentGatewayNames": lambda s, i: s.get("payment_gateway_names") or [s["gateway"]],
         "displayFinancialStatus": lambda s, i: s["financial_status"],
         "displayFulfillmentStatus": lambda s, i: s["fulfillment_status"],
         "fullyPaid": lambda s, i: _outstanding(s) == "0.00",
         "totalOutstandingSet": lambda s, i: money_bag(_outstanding(s), currency_of(i)),
+        "totalCapturableSet": lambda s, i: money_bag(_capturable(s), currency_of(i)),
         "discountApplications": connection(lambda s, i: s["discount_applications"],
                                            lambda a: a["index"]),
         "lineItems": connection(lambda s, i: s["line_items"]),
@@ -212,10 +236,10 @@ TYPE_RESOLVERS = {
     "DiscountCodeApplication": {"value": _discount_value},
     "ManualDiscountApplication": {"value": _discount_value},
     "LineItem": {
-        "currentQuantity": lambda s, i: s["quantity"] - s["refunded_quantity"],
+        "currentQuantity": lambda s, i: _current_quantity(s),
         "unfulfilledQuantity": lambda s, i: max(
-            0, s["quantity"] - s["fulfilled_quantity"] - s["refunded_quantity"]),
-        "refundableQuantity": lambda s, i: s["quantity"] - s["refunded_quantity"],
+            0, _current_quantity(s) - s["fulfilled_quantity"]) if s["requires_shipping"] else 0,
+        "refundableQuantity": lambda s, i: _current_quantity(s),
         "variant": lambda s, i: store_of(i).variants.get(s["variant_id"]),
         "product": lambda s, i: store_of(i).products.get(s["product_id"]),
         "originalUnitPriceSet": lambda s, i: money_bag(s["price"], currency_of(i)),
@@ -228,12 +252,13 @@ TYPE_RESOLVERS = {
         "totalDiscountSet": lambda s, i: money_bag(_line_unit_prices(s)[1], currency_of(i)),
         "taxLines": lambda s, i, first=None: _limit(s["tax_lines"], first),
         "discountAllocations": _discount_allocations,
-        "customAttributes": lambda s, i: [],
+        "customAttributes": lambda s, i: [{"key": p["name"], "value": p.get("value")}
+                                          for p in s.get("properties", [])],
     },
     "ShippingLine": {
         "id": lambda s, i: gid("ShippingLine", s["id"]),
         "originalPriceSet": lambda s, i: money_bag(s["price"], currency_of(i)),
-        "discountedPriceSet": lambda s, i: money_bag(s["price"], currency_of(i)),
+        "discountedPriceSet": lambda s, i: money_bag(_shipping_discounted(s), currency_of(i)),
     },
     "OrderTransaction": {
         "processedAt": lambda s, i: s["created_at"],
@@ -266,6 +291,15 @@ TYPE_RESOLVERS = {
         "order": lambda s, i: store_of(i).orders[s["order_id"]],
         "refundLineItems": connection(lambda s, i: s["line_items"]),
         "transactions": connection(lambda s, i: s["transactions"]),
+        "refundShippingLines": connection(lambda s, i: s.get("shipping_lines", [])),
+        "orderAdjustments": connection(lambda s, i: s.get("order_adjustments", [])),
+    },
+    "RefundShippingLine": {
+        "shippingLine": lambda s, i: next(
+            x for o in [store_of(i).orders[_refund_order_id(s, i)]] for x in o["shipping_lines"]
+            if x["id"] == s["shipping_line_id"]),
+        "subtotalAmountSet": lambda s, i: money_bag(s["subtotal"], currency_of(i)),
+        "taxAmountSet": lambda s, i: money_bag(s["tax"], currency_of(i)),
     },
     "RefundLineItem": {
         "id": lambda s, i: gid("RefundLineItem", s["id"]),

@@ -5,20 +5,10 @@ Numeric ids stay ints, amounts are strings, timestamps ISO-8601, every resource 
 section 4.3 of the contract. ``PAYLOAD_BUILDERS`` maps a topic's resource to its builder.
 """
 
+from .rest_orders import line_item_payload, order_payload, price_set, refund_payload
 from .store import gid, iso, level_gid
 
-FINANCIAL_STATUS = {"PENDING": "pending", "AUTHORIZED": "authorized", "PAID": "paid",
-                    "PARTIALLY_PAID": "partially_paid", "PARTIALLY_REFUNDED":
-                    "partially_refunded", "REFUNDED": "refunded", "VOIDED": "voided"}
-FULFILLMENT_STATUS = {"UNFULFILLED": None, "PARTIALLY_FULFILLED": "partial",
-                      "FULFILLED": "fulfilled", "RESTOCKED": "restocked"}
-
-
-def price_set(amount, currency):
-    """The REST ``*_set`` twin of an amount."""
-    return {"shop_money": {"amount": amount, "currency_code": currency},
-            "presentment_money": {"amount": amount, "currency_code": currency}}
-
+__all__ = ["price_set", "rest_payload"]
 
 def address_payload(address):
     if not address:
@@ -27,11 +17,6 @@ def address_payload(address):
             "province", "province_code", "zip", "country", "country_code", "phone",
             "latitude", "longitude")
     return {key: address.get(key) for key in keys}
-
-
-def tax_lines_payload(tax_lines, currency):
-    return [{"title": t["title"], "rate": t["rate"], "price": t["price"],
-             "price_set": price_set(t["price"], currency)} for t in tax_lines]
 
 
 def customer_payload(store, customer):
@@ -43,118 +28,13 @@ def customer_payload(store, customer):
         "state": (customer.get("state") or "enabled").lower(),
         "tags": ", ".join(customer.get("tags", [])), "note": customer.get("note"),
         "currency": store.currency, "created_at": iso(customer["created_at"]),
+        "verified_email": True, "tax_exempt": False, "tax_exemptions": [],
+        "multipass_identifier": None, "email_marketing_consent": {
+            "state": (customer.get("marketing_state") or "NOT_SUBSCRIBED").lower(),
+            "opt_in_level": None, "consent_updated_at": None},
+        "sms_marketing_consent": None,
         "updated_at": iso(customer["updated_at"]), "addresses": addresses,
         "default_address": addresses[0] if addresses else None,
-    }
-
-
-def line_item_payload(order, line):
-    currency = order["currency"]
-    discount = sum(float(a["amount"]) for a in line["discount_allocations"])
-    return {
-        "id": line["id"], "admin_graphql_api_id": gid("LineItem", line["id"]),
-        "variant_id": line["variant_id"], "product_id": line["product_id"], "sku": line["sku"],
-        "title": line["title"], "variant_title": line["variant_title"], "name": line["name"],
-        "vendor": line.get("vendor"), "quantity": line["quantity"],
-        "current_quantity": line["quantity"] - line["refunded_quantity"],
-        "fulfillable_quantity": max(0, line["quantity"] - line["fulfilled_quantity"]
-                                    - line["refunded_quantity"]),
-        "price": line["price"], "price_set": price_set(line["price"], currency),
-        "total_discount": f"{discount:.2f}",
-        "discount_allocations": [
-            {"amount": a["amount"], "discount_application_index":
-             a["discount_application_index"], "amount_set": price_set(a["amount"], currency)}
-            for a in line["discount_allocations"]],
-        "tax_lines": tax_lines_payload(line["tax_lines"], currency),
-        "taxable": line["taxable"], "requires_shipping": line["requires_shipping"],
-        "grams": line["grams"], "gift_card": False, "properties": [],
-        "fulfillment_status": ("fulfilled" if line["fulfilled_quantity"] >= line["quantity"]
-                               else "partial" if line["fulfilled_quantity"] else None),
-    }
-
-
-def order_payload(store, order):
-    currency = order["currency"]
-    customer = store.customers.get(order.get("customer_id"))
-    money_fields = ("total_price", "subtotal_price", "total_tax", "total_discounts",
-                    "total_line_items_price", "current_total_price", "total_shipping_price")
-    payload = {
-        "id": order["id"], "admin_graphql_api_id": gid("Order", order["id"]),
-        "name": order["name"], "order_number": order["number"],
-        "number": order["number"] - 1000, "email": order.get("email"),
-        "contact_email": order.get("email"), "phone": order.get("phone"),
-        "created_at": iso(order["created_at"]), "updated_at": iso(order["updated_at"]),
-        "processed_at": iso(order["processed_at"]),
-        "cancelled_at": iso(order["cancelled_at"]),
-        "cancel_reason": (order["cancel_reason"] or "").lower() or None,
-        "closed_at": iso(order["closed_at"]), "currency": currency,
-        "presentment_currency": currency, "taxes_included": order["taxes_included"],
-        "test": order["test"], "tags": ", ".join(order["tags"]), "note": order.get("note"),
-        "note_attributes": [],
-        "financial_status": FINANCIAL_STATUS.get(order["financial_status"]),
-        "fulfillment_status": FULFILLMENT_STATUS.get(order["fulfillment_status"]),
-        "gateway": order["gateway"], "payment_gateway_names": [order["gateway"]],
-        "tax_lines": tax_lines_payload(order["tax_lines"], currency),
-        "discount_codes": [{"code": a["code"], "amount": a["amount"],
-                            "type": a["value_type"]}
-                           for a in order["discount_applications"] if a.get("code")],
-        "discount_applications": [
-            {"type": "discount_code" if a.get("code") else "manual", "value": a["value"],
-             "value_type": a["value_type"], "allocation_method": a["allocation_method"].lower(),
-             "target_selection": a["target_selection"].lower(),
-             "target_type": a["target_type"].lower(),
-             **({"code": a["code"]} if a.get("code") else {"title": a["title"]})}
-            for a in order["discount_applications"]],
-        "line_items": [line_item_payload(order, line) for line in order["line_items"]],
-        "shipping_lines": [
-            {"id": s["id"], "title": s["title"], "code": s["code"], "price": s["price"],
-             "price_set": price_set(s["price"], currency), "discounted_price": s["price"],
-             "source": s["source"], "tax_lines": tax_lines_payload(s["tax_lines"], currency)}
-            for s in order["shipping_lines"]],
-        "billing_address": address_payload(order.get("billing_address")),
-        "shipping_address": address_payload(order.get("shipping_address")),
-        "customer": customer_payload(store, customer) if customer else None,
-        "fulfillments": [fulfillment_payload(store, store.fulfillments[f])
-                         for f in order["fulfillment_ids"]],
-        "refunds": [refund_payload(store, store.refunds[r]) for r in order["refund_ids"]],
-    }
-    for field in money_fields:
-        payload[field] = order[field]
-        payload[field + "_set"] = price_set(order[field], currency)
-    return payload
-
-
-def transaction_payload(order, transaction):
-    return {"id": transaction["id"], "order_id": order["id"],
-            "admin_graphql_api_id": gid("OrderTransaction", transaction["id"]),
-            "kind": transaction["kind"].lower(), "gateway": transaction["gateway"],
-            "status": transaction["status"].lower(), "amount": transaction["amount"],
-            "currency": order["currency"], "parent_id": transaction["parent_id"],
-            "created_at": iso(transaction["created_at"]), "test": transaction["test"]}
-
-
-def refund_payload(store, refund):
-    order = store.orders[refund["order_id"]]
-    currency = order["currency"]
-    lines = []
-    for refund_line in refund["line_items"]:
-        line = next(li for li in order["line_items"] if li["id"] == refund_line["line_item_id"])
-        lines.append({
-            "id": refund_line["id"], "line_item_id": line["id"],
-            "quantity": refund_line["quantity"], "location_id": refund_line["location_id"],
-            "restock_type": refund_line["restock_type"].lower(),
-            "subtotal": refund_line["subtotal"], "total_tax": refund_line["total_tax"],
-            "subtotal_set": price_set(refund_line["subtotal"], currency),
-            "total_tax_set": price_set(refund_line["total_tax"], currency),
-            "line_item": line_item_payload(order, line)})
-    return {
-        "id": refund["id"], "admin_graphql_api_id": gid("Refund", refund["id"]),
-        "order_id": order["id"], "created_at": iso(refund["created_at"]),
-        "processed_at": iso(refund["processed_at"]), "note": refund.get("note"),
-        "restock": any(line["restocked"] for line in refund["line_items"]), "user_id": None,
-        "refund_line_items": lines,
-        "transactions": [transaction_payload(order, t) for t in refund["transactions"]],
-        "order_adjustments": [],
     }
 
 
