@@ -45,11 +45,29 @@ class TransientError(RetailError):
     """
 
     kind = "transient"
+    #: whether the failed try counts towards the event's ``max_attempts``
+    spends_attempt = True
 
     def __init__(self, message, retry_after=None, circuit=True, **details):
         super().__init__(message, **details)
         self.retry_after = retry_after
         self.circuit = circuit
+
+
+class QuotaExceeded(TransientError):
+    """The channel's request quota is used up (a daily API limit): nothing is wrong with the
+    channel or the data, the calls must wait until the quota allows them again.
+
+    The backend pauses all its calls for ``retry_after`` seconds (then asks the channel
+    whether the quota allows calls again, see ``retail.backend._pause_probe``), its
+    responsible is alerted, events wait without spending attempts, and the circuit stays
+    closed.
+    """
+
+    spends_attempt = False
+
+    def __init__(self, message, retry_after, **details):
+        super().__init__(message, retry_after=retry_after, circuit=False, **details)
 
 
 class DataError(RetailError):

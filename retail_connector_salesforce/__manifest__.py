@@ -11,6 +11,7 @@
     "external_dependencies": {"python": ["requests", "simple-salesforce"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/retail_connector_salesforce_rules.xml",
         "data/queue_job_data.xml",
         "data/retail_ownership_rule_data.xml",
         "views/retail_backend_views.xml",

@@ -5,26 +5,32 @@ process-wide cache (logins are rate-limited: reuse tokens), logs in again once w
 token expired (``INVALID_SESSION_ID``), records the API usage of ``Sforce-Limit-Info`` on the
 backend, and turns every failure into the engine's taxonomy (:mod:`retail_connector.errors`):
 
-* ``TransientError``: UNABLE_TO_LOCK_ROW, 429/5xx, timeouts, connection failures;
-* ``AuthError``: rejected credentials, REQUEST_LIMIT_EXCEEDED, other 401/403;
+* ``TransientError``: UNABLE_TO_LOCK_ROW, the concurrent-request REQUEST_LIMIT_EXCEEDED
+  (neither opens the circuit), 429/5xx, timeouts, connection failures;
+* ``QuotaExceeded``: the daily REQUEST_LIMIT_EXCEEDED (the backend pauses, see
+  ``retail.backend._pause_probe``);
+* ``AuthError``: rejected credentials, other 401/403;
 * ``DataError``: validation errors (REQUIRED_FIELD_MISSING, DUPLICATE_VALUE, INVALID_FIELD,
-  NOT_FOUND...), with ``error_code``, ``message`` and ``fields`` in the error's details.
+  NOT_FOUND...), with ``error_code``, ``message`` and ``fields`` in the error's details, and
+  HTTP 300 (several records match an external id; ``matches`` lists their URLs).
 """
 
 import hashlib
 import logging
 import threading
+from urllib.parse import urlsplit
 
 import requests
 from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 from simple_salesforce.format import format_external_id
 
+from odoo.addons.retail_connector.engine import dry_run
 from odoo.addons.retail_connector.errors import AuthError, DataError, TransientError
 
 from . import const
 from .errors import classify_auth_failure, classify_salesforce_error
-from .transport import build_session
+from .transport import build_session, is_write
 
 _logger = logging.getLogger(__name__)
 
@@ -57,6 +63,8 @@ class SalesforceAdapter:
         self.http, self.transport = build_session(self.settings["base_url"])
         self.http.headers["Sforce-Call-Options"] = CALL_OPTIONS
         self.http.hooks["response"].append(self._on_response)
+        self.dry_run_context = {dry_run.CONTEXT_KEY: backend.env.context.get(dry_run.CONTEXT_KEY)}
+        self.http.guard = self._guard
         self.last_status = None
         self.api_usage = None  # (used, max) of the last Sforce-Limit-Info seen
         self._client = None
@@ -152,6 +160,18 @@ class SalesforceAdapter:
                 session=self.http,
             )
         return self._client
+
+    def _guard(self, request):
+        """Before every request: a dry run refuses writes (see engine.dry_run)."""
+        write = is_write(request)
+        path = urlsplit(request.url).path.split("/services/data/", 1)[-1]
+        body = request.body
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="replace")
+        dry_run.guard(
+            self.dry_run_context, "Salesforce", f"{request.method} {path}", write,
+            body if write else None,
+        )
 
     def _on_response(self, response, *_args, **_kwargs):
         self.last_status = response.status_code

@@ -15,7 +15,6 @@ TRANSIENT_ERROR_CODES = frozenset(
 )
 AUTH_ERROR_CODES = frozenset(
     {
-        "REQUEST_LIMIT_EXCEEDED",
         "INVALID_SESSION_ID",
         "INVALID_AUTH_HEADER",
         "INSUFFICIENT_ACCESS",
@@ -28,6 +27,14 @@ AUTH_ERROR_CODES = frozenset(
 )
 # Seconds to wait before retrying a row lock (Salesforce sends no Retry-After for it).
 LOCK_RETRY_SECONDS = 5
+# REQUEST_LIMIT_EXCEEDED (403) means two things, told apart by the message only: the daily
+# API requests are used up (a rolling 24 h window: the backend pauses, then asks /limits
+# every DAILY_LIMIT_PAUSE_SECONDS), or too many long-running requests run at once (clears in
+# seconds: retried soon, the circuit stays closed).
+LIMIT_EXCEEDED_CODE = "REQUEST_LIMIT_EXCEEDED"
+CONCURRENT_LIMIT_MARKER = "concurrent"
+DAILY_LIMIT_PAUSE_SECONDS = 900
+CONCURRENT_RETRY_SECONDS = 10
 
 # Key prefix of an 18-character Id -> sObject type (for record URLs).
 KEY_PREFIXES = {

@@ -2,7 +2,12 @@
 
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
-from odoo.addons.retail_connector.errors import AuthError, DataError, TransientError
+from odoo.addons.retail_connector.errors import (
+    AuthError,
+    DataError,
+    QuotaExceeded,
+    TransientError,
+)
 
 from . import const
 
@@ -15,6 +20,8 @@ def first_error(content):
         return code, item.get("message") or "", list(item.get("fields") or [])
     if isinstance(content, dict):
         return content.get("errorCode", ""), content.get("message", "") or str(content), []
+    if isinstance(content, list):  # not an error array (e.g. a list of record URLs)
+        return "", ", ".join(str(item) for item in content)[:500], []
     if isinstance(content, bytes):
         content = content.decode("utf-8", errors="replace")
     return "", (content or "").strip()[:500], []
@@ -25,11 +32,24 @@ def classify_salesforce_error(error, description):
     if isinstance(error, SalesforceAuthenticationFailed):
         return classify_auth_failure(error)
     status = error.status
+    if status == 300:
+        return several_matches(error, description)
     code, message, fields = first_error(error.content)
     details = {"error_code": code, "fields": fields, "status": status}
     text = f"{description}: {code or f'HTTP {status}'}: {message}"
     if fields:
         text += f" (fields: {', '.join(fields)})"
+    if code == const.LIMIT_EXCEEDED_CODE:
+        if const.CONCURRENT_LIMIT_MARKER in message.lower():
+            return TransientError(
+                text, retry_after=const.CONCURRENT_RETRY_SECONDS, circuit=False, **details
+            )
+        return QuotaExceeded(
+            f"{text} The org's daily API requests are used up: calls resume when Salesforce "
+            "allows them again.",
+            retry_after=const.DAILY_LIMIT_PAUSE_SECONDS,
+            **details,
+        )
     if code == "UNABLE_TO_LOCK_ROW":
         return TransientError(text, retry_after=const.LOCK_RETRY_SECONDS, circuit=False, **details)
     if code in const.AUTH_ERROR_CODES or status in (401, 402, 403, 423):
@@ -37,6 +57,20 @@ def classify_salesforce_error(error, description):
     if code in const.TRANSIENT_ERROR_CODES or status == 429 or status >= 500:
         return TransientError(text, **details)
     return DataError(text, **details)
+
+
+def several_matches(error, description):
+    """HTTP 300: several records carry the external id; the body lists their URLs."""
+    content = error.content if isinstance(error.content, list) else []
+    urls = [item for item in content if isinstance(item, str)]
+    record_ids = [url.rstrip("/").rsplit("/", 1)[-1] for url in urls]
+    return DataError(
+        f"{description}: several Salesforce records match ({', '.join(record_ids) or '?'}): "
+        "make the external id unique in Salesforce (merge or clear the duplicates), then retry.",
+        status=300,
+        error_code="MULTIPLE_CHOICES",
+        matches=urls,
+    )
 
 
 def classify_auth_failure(error):

@@ -59,14 +59,32 @@ class SalesforceTransport(HTTPAdapter):
 
 
 class SalesforceSession(requests.Session):
-    """A ``requests.Session`` whose requests are routed by its :class:`SalesforceTransport`."""
+    """A ``requests.Session`` whose requests are routed by its :class:`SalesforceTransport`.
+
+    Every request of the adapter (logins, REST, collections) is sent here: ``guard``, when
+    set, is called with each prepared request before it leaves (the dry run refuses writes).
+    """
 
     transport = None
+    guard = None
 
     def send(self, request, **kwargs):
+        if self.guard is not None:
+            self.guard(request)
         if self.transport is not None:
             request.url = self.transport.rewrite(request.url)
         return super().send(request, **kwargs)
+
+
+LOGIN_PATHS = ("/services/oauth2/token", "/services/Soap/u/")
+
+
+def is_write(request):
+    """Whether a request changes data in the org (a login or a read does not)."""
+    path = urlsplit(request.url).path
+    if any(path.startswith(prefix) for prefix in LOGIN_PATHS):
+        return False
+    return request.method.upper() not in ("GET", "HEAD", "OPTIONS")
 
 
 def build_session(base_url=None, timeout=DEFAULT_TIMEOUT):

@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 import requests
 import shopify
 
+from odoo.addons.retail_connector.engine import dry_run
 from odoo.addons.retail_connector.errors import AuthError, DataError, TransientError
 
 from . import const
@@ -33,6 +34,7 @@ from .rate_budget import RateBudget
 _logger = logging.getLogger(__name__)
 
 OPERATION_NAME = re.compile(r"^\s*(?:query|mutation)\s+(\w+)", re.MULTILINE)
+MUTATION = re.compile(r"^\s*mutation\b", re.MULTILINE)
 
 _TOKENS_LOCK = threading.RLock()  # re-entered when a 401 drops the token being fetched
 _TOKENS = {}  # backend id -> {"fingerprint", "token", "expires_at", "scopes"}
@@ -103,6 +105,8 @@ class ShopifyAdapter:
         self.client_secret = backend.shopify_client_secret
         self.reserve_points = backend.shopify_rate_reserve or 0
         self.timeout = timeout
+        # A dry run (see retail_connector.engine.dry_run): writes are refused in _send.
+        self.dry_run_context = {dry_run.CONTEXT_KEY: backend.env.context.get(dry_run.CONTEXT_KEY)}
         if not self.shop_domain:
             raise AuthError(f"Backend {self.backend_name}: set the Shopify shop domain.")
         try:
@@ -125,8 +129,23 @@ class ShopifyAdapter:
     # ------------------------------------------------------------------
     # HTTP
     # ------------------------------------------------------------------
+    def _is_write(self, method, url, kwargs):
+        """Whether a request changes something in the shop (a mutation, a REST write)."""
+        if url == self.graphql_url:
+            return bool(MUTATION.search((kwargs.get("json") or {}).get("query") or ""))
+        if url == f"{self.shop_base_url}/admin/oauth/access_token":
+            return False  # obtaining a token changes nothing in the shop
+        return method.upper() not in ("GET", "HEAD", "OPTIONS")
+
     def _send(self, method, url, what, **kwargs):
-        """One HTTP call; network failures and error statuses become RetailErrors."""
+        """One HTTP call; network failures and error statuses become RetailErrors.
+
+        Every request of the adapter passes here: during a dry run a write is refused
+        before it is sent (:func:`retail_connector.engine.dry_run.guard`).
+        """
+        write = self._is_write(method, url, kwargs)
+        payload = (kwargs.get("json") or {}).get("variables") if write else None
+        dry_run.guard(self.dry_run_context, "Shopify", f"{method} {what}", write, payload)
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = requests.request(method, url, **kwargs)

@@ -3,14 +3,30 @@
 It is the reference for channel controllers: read the raw body, refuse what is too large,
 check the signature in constant time against the current and the previous secret, store the
 event once, enqueue its import and answer at once.
+
+The signature (``X-Retail-Hmac-Sha256``, base64 HMAC-SHA256) covers
+``<X-Retail-Timestamp>.<X-Retail-Topic>.<X-Retail-Event-Id>.<body>``: the topic and event id
+cannot be changed, and a delivery whose Unix timestamp is more than the backend's *Webhook
+Tolerance* away from now is refused, so a captured delivery cannot be replayed later (within
+the window, the event id makes a replay a duplicate).
 """
 
 import logging
+import time
 
 from odoo import http
 from odoo.http import request
 
-from ..engine.intake import hmac_matches, read_bounded_body, store_event, webhook_backend
+from ..engine.intake import (
+    hmac_matches,
+    read_bounded_body,
+    refuse_body,
+    refuse_topic,
+    signed_message,
+    store_event,
+    timestamp_within,
+    webhook_backend,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -32,16 +48,35 @@ class GenericWebhookController(http.Controller):
         if body is None:
             return request.make_response("payload too large", status=413)
         headers = request.httprequest.headers
-        secrets = (backend.webhook_secret, backend.webhook_secret_previous)
-        if not hmac_matches(body, headers.get("X-Retail-Hmac-Sha256"), secrets):
-            _logger.warning("Generic webhook for backend %s refused: bad signature", backend_id)
-            return request.make_response("invalid signature", status=401)
         topic = headers.get("X-Retail-Topic")
         key = headers.get("X-Retail-Event-Id")
-        if not topic or not key:
+        timestamp = headers.get("X-Retail-Timestamp")
+        if not topic or not key or not timestamp:
             return request.make_response(
-                "X-Retail-Topic and X-Retail-Event-Id required", status=400
+                "X-Retail-Topic, X-Retail-Event-Id and X-Retail-Timestamp required", status=400
             )
+        secrets = (backend.webhook_secret, backend.webhook_secret_previous)
+        signed = signed_message(timestamp, topic, key, body)
+        if not hmac_matches(signed, headers.get("X-Retail-Hmac-Sha256"), secrets):
+            _logger.warning("Generic webhook for backend %s refused: bad signature", backend_id)
+            return request.make_response("invalid signature", status=401)
+        if not timestamp_within(timestamp, backend.webhook_tolerance, time.time()):
+            _logger.warning(
+                "Generic webhook %s for backend %s refused: timestamp %s outside the %ss window",
+                key,
+                backend_id,
+                timestamp,
+                backend.webhook_tolerance,
+            )
+            return request.make_response("timestamp outside the tolerance window", status=401)
+        if refuse_topic(backend, topic, key, "Generic webhook"):
+            return request.make_response("topic not accepted", status=422)
+        refused = refuse_body(request.httprequest, body)
+        if refused:
+            _logger.warning(
+                "Generic webhook %s for backend %s refused: %s", key, backend_id, refused[1]
+            )
+            return request.make_response(refused[1], status=refused[0])
         _event, created = store_event(
             backend,
             topic,

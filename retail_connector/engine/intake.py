@@ -14,7 +14,8 @@ import logging
 from psycopg2.errors import UniqueViolation
 
 from odoo import fields
-from odoo.tools import mute_logger
+
+from . import quiet_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -50,16 +51,73 @@ def webhook_backend(env, backend_id, backend_type):
     return Backend.search_fetch(domain, columns, limit=1)
 
 
+def refuse_topic(backend, topic, delivery_id, channel):
+    """Whether a webhook's ``topic`` is off the backend's allow-list (then it is logged, with
+    the backend and the channel's delivery id, and the caller refuses it: nothing stored)."""
+    if backend._accepts_channel_topic(topic):
+        return False
+    _logger.warning(
+        "%s delivery %s for backend %s refused: topic %r is not one it accepts",
+        channel,
+        delivery_id,
+        backend.id,
+        topic,
+    )
+    return True
+
+
+READ_CHUNK = 64 * 1024
+
+
 def read_bounded_body(httprequest, limit):
     """The raw body of a webhook, or None when it is larger than ``limit`` bytes (answer 413).
 
-    The announced Content-Length is checked before anything is read, then the body itself
-    (a chunked request announces none).
+    The announced Content-Length is checked before anything is read; then the body is read
+    in chunks and reading stops as soon as it passes the limit (a chunked request announces
+    no length), so an oversized body is never held in memory whole.
     """
     if (httprequest.content_length or 0) > limit:
         return None
-    body = httprequest.get_data(cache=False)
-    return None if len(body) > limit else body
+    # Odoo's HTTPRequest wraps werkzeug's request and does not expose its input stream.
+    stream = getattr(httprequest, "_HTTPRequest__wrapped", httprequest).stream
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None
+
+
+def refuse_body(httprequest, body, mimetype="application/json"):
+    """``(status, text)`` when a signed body is not what the channel sends: another content
+    type (415) or bytes that are not UTF-8 (400); None when it may be stored."""
+    got = httprequest.mimetype or ""
+    if got != mimetype:
+        return 415, f"content type {got or '(none)'} is not {mimetype}"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return 400, "the body is not UTF-8"
+    return None
+
+
+def signed_message(timestamp, topic, event_id, body):
+    """What the generic webhook signs: ``<timestamp>.<topic>.<event id>.`` then the body, so
+    that none of them can be changed or replayed under another name or time."""
+    return f"{timestamp}.{topic}.{event_id}.".encode() + body
+
+
+def timestamp_within(timestamp, tolerance, now):
+    """Whether a delivery's Unix ``timestamp`` (a string) is within ``tolerance`` seconds of
+    ``now``; a missing or malformed one is not."""
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    return abs(now - sent) <= tolerance
 
 
 def store_event(
@@ -102,7 +160,7 @@ def store_event(
     # (backend, key) answers for a duplicate, which is then read back. A duplicate still being
     # created by a concurrent transaction is not visible yet: an empty recordset then.
     try:
-        with mute_logger("odoo.sql_db"), backend.env.cr.savepoint():
+        with quiet_sql.expected_errors(), backend.env.cr.savepoint():
             event = Event.create(values)
     except UniqueViolation:
         domain = [("backend_id", "=", backend.id), ("idempotency_key", "=", idempotency_key)]

@@ -9,6 +9,7 @@ from . import (
     retail_backend_health,
     retail_backend_jobs,
     retail_backend_orders,
+    retail_backend_pause,
     retail_backend_setup,
     retail_binding,
     retail_checkpoint,

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..access import USER_GROUP, requires_group
+
 
 class ProductProduct(models.Model):
     _inherit = "product.product"
@@ -32,6 +34,7 @@ class ProductTemplate(models.Model):
                 count for variant, count in counts.items() if variant.product_tmpl_id == template
             )
 
+    @requires_group(USER_GROUP)
     def action_open_retail_bindings(self):
         self.ensure_one()
         return {

@@ -1,16 +1,19 @@
-import functools
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..access import MANAGER_GROUP, USER_GROUP, requires_group
 from ..canonical import Customer, Order, Refund, from_dict
 from ..engine.importers import PartnerImporter
 from ..engine.order_import import OrderImporter
 from ..engine.refund_import import RefundImporter
 from ..errors import DataError
 
-MANAGER_GROUP = "retail_connector.group_retail_manager"
+# ir.config_parameter listing the credential columns that neutralization clears.
+CREDENTIAL_COLUMNS_PARAM = "retail_connector.credential_columns"
 
+# Where the events of a topic come from: the channel (webhook, poll) or Odoo itself
+# (exports, shipments...). Only channel topics are accepted at a webhook's door.
+FROM_CHANNEL, FROM_ODOO = "channel", "odoo"
 
 # Topics of the generic backend: payload class, core importer and its method.
 GENERIC_TOPICS = {
@@ -18,6 +21,8 @@ GENERIC_TOPICS = {
     "order": (Order, OrderImporter, "import_order"),
     "refund": (Refund, RefundImporter, "import_refund"),
 }
+# The generic backend's allow-list: topic -> (handler method, origin).
+GENERIC_EVENT_TOPICS = dict.fromkeys(GENERIC_TOPICS, ("_import_canonical_event", FROM_CHANNEL))
 
 
 class RetailBackend(models.Model):
@@ -25,12 +30,13 @@ class RetailBackend(models.Model):
 
     Channel addons extend :attr:`backend_type` with ``selection_add`` and add their own fields
     (credentials, API version, ...) and flows. The engine only relies on the methods documented
-    here: :meth:`_get_event_handler` to import an event, :meth:`_get_exporter` to export a
-    flow, :meth:`_catch_up` for the scheduled catch-up and :meth:`_circuit_probe` for the
-    half-open probe.
+    here: :meth:`_event_topics` (the allow-list of topics and their handlers),
+    :meth:`_get_exporter` to export a flow, :meth:`_catch_up` for the scheduled catch-up and
+    :meth:`_circuit_probe` for the half-open probe.
     """
 
     _name = "retail.backend"
+    _check_company_auto = True
     _description = "Retail Connector Backend"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name"
@@ -91,6 +97,12 @@ class RetailBackend(models.Model):
         help="The secret before a rotation: accepted too until you clear it, so that no "
         "webhook is refused while the channel switches to the new one.",
     )
+    webhook_tolerance = fields.Integer(
+        string="Webhook Tolerance (s)",
+        default=300,
+        help="Generic webhooks: a delivery signed more than this many seconds from now is "
+        "refused (a captured delivery cannot be replayed later).",
+    )
     max_body_bytes = fields.Integer(
         default=2 * 1024 * 1024,
         help="Webhook bodies larger than this are refused with HTTP 413.",
@@ -131,6 +143,39 @@ class RetailBackend(models.Model):
     _sql_constraints = [
         ("name_company_uniq", "unique(name, company_id)", "Backend names are unique per company."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The default warehouse is the current company's: a backend of another company gets
+        # one of its own (links are checked against the backend's company).
+        for vals in vals_list:
+            if vals.get("company_id") and "warehouse_id" not in vals:
+                vals["warehouse_id"] = (
+                    self.env["stock.warehouse"]
+                    .search([("company_id", "=", vals["company_id"])], limit=1)
+                    .id
+                )
+        return super().create(vals_list)
+
+    def init(self):
+        super().init()
+        # Neutralization (data/neutralize.sql) clears the columns listed here: every stored
+        # field reserved to managers, whichever addon adds it, found by its groups.
+        self.env["ir.config_parameter"].sudo().set_param(
+            CREDENTIAL_COLUMNS_PARAM, ",".join(self._credential_fields())
+        )
+
+    @api.model
+    def _credential_fields(self):
+        """Names of the stored fields of every backend type that hold credentials: the
+        fields only managers may read (``groups=MANAGER_GROUP``)."""
+        return sorted(
+            name
+            for name, field in self._fields.items()
+            if field.store
+            and field.column_type
+            and MANAGER_GROUP in (field.groups or "").split(",")
+        )
 
     @api.depends("event_ids.state")
     def _compute_event_stats(self):
@@ -175,16 +220,29 @@ class RetailBackend(models.Model):
         self.ensure_one()
         return f"root.retail.{self.backend_type}"
 
-    def _get_event_handler(self, topic):
-        """Return ``handler(event) -> record`` importing events of ``topic``, or ``None``.
+    def _event_topics(self):
+        """The allow-list of this backend's type: ``{topic: (handler method, origin)}``.
 
-        The generic backend imports canonical JSON customers, orders and refunds; channel
-        addons override this for their types and topics.
+        Each channel addon overrides this once, returning its declarative table for its
+        type. A handler method takes the event and returns the record it made (or a
+        report); ``origin`` is :data:`FROM_CHANNEL` for what the channel sends (the only
+        topics a webhook accepts) or :data:`FROM_ODOO` for events Odoo makes itself.
         """
+        if self.backend_type == "generic":
+            return GENERIC_EVENT_TOPICS
+        return {}
+
+    def _get_event_handler(self, topic):
+        """Return ``handler(event) -> record`` of ``topic`` (from :meth:`_event_topics`)."""
         self.ensure_one()
-        if self.backend_type == "generic" and topic in GENERIC_TOPICS:
-            return functools.partial(self._import_canonical_event, topic)
-        return None
+        entry = self._event_topics().get(topic)
+        return getattr(self, entry[0]) if entry else None
+
+    def _accepts_channel_topic(self, topic):
+        """Whether a webhook of this backend may store an event of ``topic``."""
+        self.ensure_one()
+        entry = self._event_topics().get(topic or "")
+        return bool(entry) and entry[1] == FROM_CHANNEL
 
     def _export_flows(self):
         """Return the names of the flows this backend exports (channel addons extend it)."""
@@ -208,8 +266,9 @@ class RetailBackend(models.Model):
         """Check that the remote side answers again; raise a RetailError if not."""
         return True
 
-    def _import_canonical_event(self, topic, event):
+    def _import_canonical_event(self, event):
         """Import an event whose payload is a canonical record as JSON (generic backend)."""
+        topic = event.topic
         record_class, importer_class, method = GENERIC_TOPICS[topic]
         try:
             record = from_dict(record_class, event._payload_json())
@@ -222,6 +281,7 @@ class RetailBackend(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+    @requires_group(USER_GROUP)
     def action_open_events(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -230,6 +290,7 @@ class RetailBackend(models.Model):
         action["domain"] = [("backend_id", "=", self.id)]
         return action
 
+    @requires_group(USER_GROUP)
     def action_open_exceptions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -240,6 +301,7 @@ class RetailBackend(models.Model):
         action["context"] = {}
         return action
 
+    @requires_group(MANAGER_GROUP)
     def action_open_jobs(self):
         """This backend's jobs, charted (graph and pivot) over the last 24 hours."""
         self.ensure_one()

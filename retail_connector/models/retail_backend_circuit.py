@@ -4,9 +4,9 @@ from datetime import timedelta
 import psycopg2.errors
 
 from odoo import _, fields, models
-from odoo.tools import mute_logger
 
-from ..engine import circuit
+from ..access import MANAGER_GROUP, requires_group
+from ..engine import circuit, quiet_sql
 
 _logger = logging.getLogger(__name__)
 RETRYABLE_DB_ERRORS = (
@@ -106,7 +106,7 @@ class RetailBackend(models.Model):
         the same), so that the job itself, and its event, are never failed by bookkeeping.
         """
         try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            with quiet_sql.expected_errors(), self.env.cr.savepoint():
                 self.sudo().write(values)
         except RETRYABLE_DB_ERRORS as error:
             _logger.info(
@@ -127,11 +127,13 @@ class RetailBackend(models.Model):
             )
         )
 
+    @requires_group(MANAGER_GROUP)
     def action_circuit_reset(self):
         """Close the circuit by hand (after fixing credentials, for example)."""
         for backend in self:
             backend._circuit_record_success()
 
+    @requires_group(MANAGER_GROUP)
     def action_circuit_probe(self):
         """Probe the channel now; the circuit closes when it answers."""
         from ..errors import RetailError

@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..access import USER_GROUP, requires_group
+
 # Attempts after which a unique-constraint conflict is taken for a data problem.
 UNIQUE_RETRIES = 3
 
@@ -121,6 +123,8 @@ class RetailEvent(models.Model):
             return json.loads(self.payload or "null")
         except ValueError as exc:
             raise DataError(_("The payload is not valid JSON: %s", exc)) from exc
+        except RecursionError as exc:
+            raise DataError(_("The payload is not valid JSON: it is nested too deeply.")) from exc
 
     # ------------------------------------------------------------------
     # Jobs
@@ -200,6 +204,14 @@ class RetailEvent(models.Model):
                     error=value,
                 ),
             )
+        if not getattr(value, "spends_attempt", True):
+            # A used-up quota: the backend is paused; the event waits, its attempt not spent.
+            self.with_context(retail_event_internal=True).write(
+                {"attempts": self.attempts - 1, "error_kind": outcome, "error_message": str(value)}
+            )
+            delay = backend._circuit_check() or backend._retry_delay(value, self.attempts)
+            self._enqueue(delay=delay, replay=replay)
+            return f"paused, retry in {delay}s: {value}"
         if self.attempts >= backend.max_attempts:
             return self._mark_failed(
                 outcome, _("Gave up after %(n)s attempts: %(error)s", n=self.attempts, error=value)
@@ -302,6 +314,7 @@ class RetailEvent(models.Model):
     # ------------------------------------------------------------------
     # Exception queue actions (one or many rows)
     # ------------------------------------------------------------------
+    @requires_group(USER_GROUP)
     def action_retry(self):
         """Retry failed or stuck events with their (possibly edited) payload."""
         events = self.filtered(lambda e: e.state in ("failed", "received", "queued"))
@@ -311,6 +324,7 @@ class RetailEvent(models.Model):
         events._enqueue()
         return True
 
+    @requires_group(USER_GROUP)
     def action_replay(self):
         """Import events again from their stored payload, done ones included."""
         events = self.filtered(lambda e: e.direction == "in")
@@ -318,16 +332,19 @@ class RetailEvent(models.Model):
         events._enqueue(replay=True)
         return True
 
+    @requires_group(USER_GROUP)
     def action_ignore(self):
         self.filtered(lambda e: e.state != "done").with_context(retail_event_internal=True).write(
             {"state": "ignored", "next_retry_at": False}
         )
         return True
 
+    @requires_group(USER_GROUP)
     def action_assign_to_me(self):
         self.write({"user_id": self.env.user.id})
         return True
 
+    @requires_group(USER_GROUP)
     def action_open_record(self):
         self.ensure_one()
         if not self.res_model or not self.res_id:

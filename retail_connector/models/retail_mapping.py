@@ -22,6 +22,7 @@ class RetailValueMapping(models.Model):
     """
 
     _name = "retail.value.mapping"
+    _check_company_auto = True
     _description = "Retail Connector Value Mapping"
     _inherit = ["mail.thread"]
     _order = "backend_id, kind, external_value"

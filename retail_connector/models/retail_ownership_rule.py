@@ -1,5 +1,7 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
+DEFAULT_RULE_INDEX = "retail_ownership_rule_default_uniq"
 OBJECTS = [
     ("customer", "Customer"),
     ("product", "Product"),
@@ -46,6 +48,58 @@ class RetailOwnershipRule(models.Model):
             "There is a rule for this field already.",
         )
     ]
+
+    def init(self):
+        super().init()
+        # rule_uniq lets NULL backends repeat (NULLs are distinct in a unique constraint):
+        # one default rule per type, object and field, whatever the PostgreSQL version.
+        self.env.cr.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {DEFAULT_RULE_INDEX} ON {self._table} "
+            "(backend_type, object, field_name) WHERE backend_id IS NULL"
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Checked before the insert, whose unique index would only say "duplicate key".
+        for vals in vals_list:
+            if not vals.get("backend_id"):
+                self._check_one_default_rule(
+                    vals.get("backend_type"), vals.get("object"), vals.get("field_name")
+                )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if {"backend_type", "backend_id", "object", "field_name"} & set(vals):
+            for rule in self:
+                if not vals.get("backend_id", rule.backend_id.id):
+                    self._check_one_default_rule(
+                        vals.get("backend_type", rule.backend_type),
+                        vals.get("object", rule.object),
+                        vals.get("field_name", rule.field_name),
+                        exclude=rule.id,
+                    )
+        return super().write(vals)
+
+    @api.model
+    def _check_one_default_rule(self, backend_type, object_name, field_name, exclude=None):
+        """Raise a readable error when a default rule for this field exists already."""
+        domain = [
+            ("backend_id", "=", False),
+            ("backend_type", "=", backend_type),
+            ("object", "=", object_name),
+            ("field_name", "=", field_name),
+        ]
+        if exclude:
+            domain.append(("id", "!=", exclude))
+        if self.sudo().search_count(domain):
+            raise ValidationError(
+                _(
+                    "There is a default rule for %(field)s of %(object)s already: change "
+                    "that one.",
+                    field=field_name,
+                    object=object_name,
+                )
+            )
 
     @api.model
     def _channel_owned_fields(self, backend, object_name):

@@ -2,6 +2,7 @@ import json
 
 from odoo import _, api, fields, models
 
+from ..access import MANAGER_GROUP, USER_GROUP, requires_group
 from ..engine.intake import store_event
 from ..engine.reconcile import compare_order
 
@@ -46,6 +47,7 @@ class RetailReconciliation(models.Model):
         for report in self:
             report.mismatch_count = len(report.line_ids)
 
+    @requires_group(MANAGER_GROUP)
     def action_run(self):
         """Compare every channel order of the window with Odoo and record the mismatches."""
         for report in self:
@@ -189,6 +191,7 @@ class RetailReconciliationLine(models.Model):
             return _(" Re-import it from the reconciliation report.")
         return _(" Fix it by hand, then ignore this event.")
 
+    @requires_group(MANAGER_GROUP)
     def action_reimport(self):
         """Fix the lines that have an automatic fix (:meth:`_fix`); their exception is ignored."""
         for line in self.filtered("can_reimport"):
@@ -215,6 +218,7 @@ class RetailReconciliationLine(models.Model):
         )
         return event
 
+    @requires_group(USER_GROUP)
     def action_open_record(self):
         self.ensure_one()
         return {

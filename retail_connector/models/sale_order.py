@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..access import USER_GROUP, requires_group
 from . import linked_events
 
 
@@ -14,6 +15,7 @@ class SaleOrder(models.Model):
     def _compute_retail_event_count(self):
         linked_events.compute_event_counts(self)
 
+    @requires_group(USER_GROUP)
     def action_open_retail_events(self):
         return linked_events.events_action(self)
 

@@ -1,4 +1,5 @@
 from . import (
+    test_access,
     test_canonical,
     test_circuit,
     test_concurrency,
@@ -11,6 +12,7 @@ from . import (
     test_order_import,
     test_outbound,
     test_ownership,
+    test_quiet_sql,
     test_reconciliation,
     test_refund_import,
     test_security,

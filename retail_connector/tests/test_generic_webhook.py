@@ -1,14 +1,16 @@
 import base64
 import hashlib
 import hmac
+import time
 
 from odoo.tests import HttpCase, tagged
 
 from .common import RetailCase
 
 
-def sign(body, secret):
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+def sign(body, secret, timestamp, topic="customer", key="evt-1"):
+    message = f"{timestamp}.{topic}.{key}.".encode() + body
+    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
 
 @tagged("post_install", "-at_install")
@@ -29,11 +31,14 @@ class TestGenericWebhook(HttpCase):
         cls.url = f"/retail/generic/webhook/{cls.backend.id}"
         cls.body = RetailCase.customer_payload(external_id="W-1").encode()
 
-    def post(self, body, secret="current", key="evt-1", **headers):
+    def post(self, body, secret="current", key="evt-1", timestamp=None, **headers):
+        timestamp = str(int(time.time())) if timestamp is None else timestamp
+        topic = headers.get("X-Retail-Topic", "customer")
         headers = {
-            "X-Retail-Topic": "customer",
+            "X-Retail-Topic": topic,
             "X-Retail-Event-Id": key,
-            "X-Retail-Hmac-Sha256": sign(body, secret) if secret else "",
+            "X-Retail-Timestamp": timestamp,
+            "X-Retail-Hmac-Sha256": sign(body, secret, timestamp, topic, key) if secret else "",
             "Content-Type": "application/json",
             **headers,
         }
@@ -63,7 +68,9 @@ class TestGenericWebhook(HttpCase):
 
     def test_bad_signature_is_refused_and_nothing_stored(self):
         tampered = self.body.replace(b"Ada", b"Eve")
-        headers = {"X-Retail-Hmac-Sha256": sign(self.body, "current")}
+        now = str(int(time.time()))
+        headers = {"X-Retail-Hmac-Sha256": sign(self.body, "current", now),
+                   "X-Retail-Timestamp": now}
         response = self.post(tampered, secret=None, **headers)
         self.assertEqual(response.status_code, 401)
         self.assertEqual(self.post(self.body, secret="wrong").status_code, 401)
@@ -80,4 +87,55 @@ class TestGenericWebhook(HttpCase):
         self.assertEqual(self.post(big).status_code, 413)
         response = self.url_open("/retail/generic/webhook/999999", data=b"{}")
         self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.events())
+
+    def test_unknown_topic_is_refused_at_the_door(self):
+        with self.assertLogs("odoo.addons.retail_connector.engine.intake", "WARNING") as logs:
+            response = self.post(self.body, key="door-1", **{"X-Retail-Topic": "export/stock"})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn(f"delivery door-1 for backend {self.backend.id}", logs.output[0])
+        self.assertFalse(self.events())
+        self.assertEqual(set(self.backend._event_topics()), {"customer", "order", "refund"})
+
+    def test_topic_event_id_and_time_are_signed_and_a_late_replay_is_refused(self):
+        now = int(time.time())
+        signature = sign(self.body, "current", str(now), "customer", "evt-r")
+        signed = {"X-Retail-Hmac-Sha256": signature, "X-Retail-Timestamp": str(now)}
+        # The same signature under another topic or event id does not verify.
+        for changed in ({"X-Retail-Topic": "order"}, {"X-Retail-Event-Id": "evt-other"}):
+            response = self.post(self.body, secret=None, key="evt-r", **signed, **changed)
+            self.assertEqual(response.status_code, 401, changed)
+        self.assertEqual(self.post(self.body, secret=None, key="evt-r", **signed).text, "ok")
+        # Replayed within the window: the event id makes it a duplicate.
+        self.assertEqual(self.post(self.body, secret=None, key="evt-r", **signed).text,
+                         "duplicate")
+        # Signed (correctly) but outside the window: refused, nothing stored.
+        late = str(now - self.backend.webhook_tolerance - 60)
+        with self.assertLogs("odoo.addons.retail_connector.controllers.generic_webhook",
+                             "WARNING"):
+            response = self.post(self.body, key="evt-late", timestamp=late)
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(self.post(self.body, key="evt-nots", timestamp="").status_code, 400)
+        self.assertEqual(self.events().mapped("idempotency_key"), ["evt-r"])
+
+    def test_an_oversized_chunked_body_is_refused_while_read(self):
+        import requests
+
+        def chunks():
+            for _index in range(64):
+                yield b" " * 1024  # 64 KiB announced by no Content-Length
+
+        url = f"http://127.0.0.1:{self.http_port()}{self.url}"
+        response = requests.post(url, data=chunks(), timeout=30, headers={
+            "X-Retail-Topic": "customer", "X-Retail-Event-Id": "big",
+            "X-Retail-Timestamp": str(int(time.time())), "X-Retail-Hmac-Sha256": "x"})
+        self.assertEqual(response.status_code, 413)
+        self.assertFalse(self.events())
+
+    def test_a_body_that_is_not_utf8_json_is_refused(self):
+        latin = self.body.replace(b"Ada", "Adá".encode("latin-1"))
+        response = self.post(latin, key="latin-1")
+        self.assertEqual((response.status_code, response.text), (400, "the body is not UTF-8"))
+        response = self.post(self.body, key="text", **{"Content-Type": "text/plain"})
+        self.assertEqual(response.status_code, 415)
         self.assertFalse(self.events())

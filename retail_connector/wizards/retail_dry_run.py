@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..access import MANAGER_GROUP, requires_group
+from ..engine import dry_run
 from ..errors import RetailError
 
 # What a dry run reports on: the records an import may create, with what to show of each.
@@ -24,8 +26,8 @@ class RetailDryRun(models.TransientModel):
 
     The import runs for real inside a savepoint (the same code path, mappings and ownership
     rules as a real import), the report lists what it created and changed, then the savepoint
-    is rolled back. Handlers must not call out to the channel for writes when the context has
-    ``retail_dry_run``.
+    is rolled back. The channel adapters refuse every write while the context holds
+    ``retail_dry_run`` (reads go out); the result lists the calls made and refused.
     """
 
     _name = "retail.dry.run"
@@ -53,11 +55,32 @@ class RetailDryRun(models.TransientModel):
             self.topic = self.event_id.topic
             self.payload = self.event_id.payload
 
+    @requires_group(MANAGER_GROUP)
     def action_run(self):
         self.ensure_one()
-        handler = self.backend_id.with_context(
-            retail_no_export=True, retail_dry_run=True
-        )._get_event_handler(self.topic)
+        with dry_run.journal() as (token, calls):
+            # Everything runs under the dry-run context: the adapters refuse any write to the
+            # channel before it is sent, whatever the handler does (engine.dry_run).
+            wizard = self.with_context(retail_no_export=True, retail_dry_run=token)
+            outcome, lines = wizard._run_handler()
+            call_lines = dry_run.describe_calls(calls)
+        if call_lines:
+            lines.append(_("Calls to the channel (nothing was written there):"))
+            lines.extend(call_lines)
+        self.env.invalidate_all()
+        self.write({"outcome": outcome, "result": "\n".join(lines)})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _run_handler(self):
+        """Run the topic's handler in a savepoint rolled back; return ``(outcome, lines)``."""
+        backend = self.backend_id.with_env(self.env)
+        handler = backend._get_event_handler(self.topic)
         if handler is None:
             raise UserError(_("No importer for topic '%s' on this backend.", self.topic))
         outcome, lines = "ok", []
@@ -69,7 +92,7 @@ class RetailDryRun(models.TransientModel):
                     .sudo()
                     .create(
                         {
-                            "backend_id": self.backend_id.id,
+                            "backend_id": backend.id,
                             "topic": self.topic,
                             "idempotency_key": f"dry-run:{self.id}",
                             "payload": self.payload,
@@ -92,21 +115,23 @@ class RetailDryRun(models.TransientModel):
                                 value=missing[1],
                             )
                         )
+                except dry_run.DryRunWriteRefused as refused:
+                    lines.append(
+                        _(
+                            "Would write to %(channel)s: %(call)s (the dry run stops at the "
+                            "first write).",
+                            channel=refused.channel,
+                            call=refused.description,
+                        )
+                    )
+                    lines.extend(self._describe_new(before, exclude=event))
                 else:
                     lines.append(_("Would import: %s", getattr(record, "display_name", record)))
                     lines.extend(self._describe_new(before, exclude=event))
                 raise _RollBack()
         except _RollBack:
             pass
-        self.env.invalidate_all()
-        self.write({"outcome": outcome, "result": "\n".join(lines)})
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-        }
+        return outcome, lines
 
     def _high_water_marks(self):
         marks = {}

@@ -1,7 +1,8 @@
 """Receiver of Salesforce Outbound Messages: verify → store each notification once → ACK.
 
 Salesforce signs nothing: the URL carries the backend's secret token (compared in constant
-time) and the envelope's OrganizationId must be the backend's org. Every notification becomes
+time; ``log_redaction`` keeps it out of the request log) and the envelope's OrganizationId
+must be the backend's org. Every notification becomes
 one ``retail.event`` keyed by its notification Id (Salesforce resends the same Id until it
 gets the ACK), whose job reads the full record over REST. A body that is not a notifications
 envelope gets HTTP 400 with a SOAP fault and nothing is stored, so Salesforce retries.
@@ -16,14 +17,19 @@ from odoo.http import request
 
 from odoo.addons.retail_connector.engine.intake import (
     read_bounded_body,
+    refuse_topic,
     store_event,
     webhook_backend,
 )
 
+from .. import log_redaction
 from ..const import same_id
 from ..soap import ACK, MalformedEnvelope, fault, parse_notifications
 
 _logger = logging.getLogger(__name__)
+
+# The token is in the URL Salesforce calls: keep it out of the request log lines.
+log_redaction.install()
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
@@ -62,6 +68,12 @@ class SalesforceOutboundMessageController(http.Controller):
                 backend.sf_organization_id or "(unset)",
             )
             return _xml_response(fault("unknown organization"), status=403)
+        for notification in message.notifications:
+            topic = notification.sobject_type.lower()
+            if refuse_topic(backend, topic, notification.notification_id, "Outbound Message"):
+                return _xml_response(
+                    fault(f"sObject type {notification.sobject_type} is not accepted"), 400
+                )
         created = 0
         for notification in message.notifications:
             _event, is_new = store_event(

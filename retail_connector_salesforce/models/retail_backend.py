@@ -5,11 +5,11 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.retail_connector.access import MANAGER_GROUP, requires_group
 from odoo.addons.retail_connector.errors import AuthError, RetailError
 
 from ..const import DEFAULT_API_VERSION, DEFAULT_EXTERNAL_ID_FIELD, same_id, to_18_char_id
 
-MANAGER_GROUP = "retail_connector.group_retail_manager"
 API_VERSION = re.compile(r"^\d{2,3}\.0$")
 # Changing one of these drops the cached Salesforce session of the backend.
 CONNECTION_FIELDS = (
@@ -182,6 +182,7 @@ class RetailBackend(models.Model):
         self.sudo().write({"sf_api_used": used, "sf_api_max": maximum, "sf_api_usage_at": now})
 
     # ------------------------------------------------------------------ actions
+    @requires_group(MANAGER_GROUP)
     def action_sf_test_connection(self):
         """Log in, read the org, the user and the API usage; close the circuit."""
         from ..adapter import SalesforceAdapter
@@ -223,12 +224,14 @@ class RetailBackend(models.Model):
             },
         }
 
+    @requires_group(MANAGER_GROUP)
     def action_sf_regenerate_outbound_token(self):
         """New secret in the Outbound Message URL (paste the new URL in Salesforce)."""
         for backend in self:
             backend.sudo().sf_outbound_token = _new_token()
         return True
 
+    @requires_group(MANAGER_GROUP)
     def action_sf_poll_now(self):
         """Enqueue the catch-up job now, whatever the polling interval."""
         for backend in self:

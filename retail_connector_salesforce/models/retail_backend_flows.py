@@ -6,9 +6,11 @@ from odoo import _, fields, models
 from odoo.addons.retail_connector.engine.importers import PartnerImporter
 from odoo.addons.retail_connector.engine.intake import poll_into_inbox
 from odoo.addons.retail_connector.errors import DataError
+from odoo.addons.retail_connector.models.retail_backend import FROM_CHANNEL, FROM_ODOO
 
-from ..const import ACCOUNT_FIELDS, CONTACT_FIELDS, KEY_PREFIXES
+from ..const import ACCOUNT_FIELDS, CONTACT_FIELDS, DAILY_LIMIT_PAUSE_SECONDS, KEY_PREFIXES
 from ..mappers import SalesforceAccountMapper
+from .retail_backend_exports import EXPORT_FLOWS
 
 _logger = logging.getLogger(__name__)
 
@@ -22,6 +24,17 @@ CUSTOMER_FLOWS = {
 # catch-up flow (checkpoint name) -> topic
 POLLED_FLOWS = {"accounts": "account", "contacts": "contact"}
 GONE_CODES = ("NOT_FOUND", "ENTITY_IS_DELETED")
+# The Salesforce allow-list: topic -> (handler, origin). A channel topic is the lowercase
+# sObject type of an Outbound Message (or a poll); export retries are made by Odoo only, so
+# an envelope naming ``sf:export/accounts`` is refused at the door.
+SF_EVENT_TOPICS = {
+    **dict.fromkeys(CUSTOMER_FLOWS, ("_sf_import_customer_event", FROM_CHANNEL)),
+    "order": ("_sf_import_order", FROM_CHANNEL),
+    **{
+        f"export/{flow}": ("_sf_retry_export_event", FROM_ODOO)
+        for flow in EXPORT_FLOWS
+    },
+}
 
 
 class RetailBackend(models.Model):
@@ -29,17 +42,13 @@ class RetailBackend(models.Model):
 
     _inherit = "retail.backend"
 
-    def _get_event_handler(self, topic):
-        self.ensure_one()
-        if self.backend_type != "salesforce":
-            return super()._get_event_handler(topic)
-        if topic in CUSTOMER_FLOWS:
-            return lambda event: self._sf_import_customer(event, topic)
-        if topic == "order":
-            return self._sf_import_order
-        if topic.startswith("export/"):
-            return self._sf_retry_export_event
-        return None
+    def _event_topics(self):
+        if self.backend_type == "salesforce":
+            return SF_EVENT_TOPICS
+        return super()._event_topics()
+
+    def _sf_import_customer_event(self, event):
+        return self._sf_import_customer(event, event.topic)
 
     def _sf_flow(self, topic):
         object_name, read_fields, mapper, field_setting = CUSTOMER_FLOWS[topic]
@@ -164,6 +173,20 @@ class RetailBackend(models.Model):
         from ..adapter import SalesforceAdapter
 
         return SalesforceAdapter(self).limits()
+
+    def _pause_probe(self):
+        """After a daily-limit pause: ask ``/limits`` whether requests remain (a refusal
+        raises QuotaExceeded again, and the pause goes on)."""
+        if self.backend_type != "salesforce":
+            return super()._pause_probe()
+        from ..adapter import SalesforceAdapter
+
+        adapter = SalesforceAdapter(self)
+        daily = adapter.limits().get("DailyApiRequests") or {}
+        used, maximum = adapter.api_usage or (0, 0)
+        if daily.get("Remaining", 1) <= 0 or (maximum and used >= maximum):
+            return DAILY_LIMIT_PAUSE_SECONDS
+        return 0
 
     def _sf_record_base_url(self):
         domain = self._sf_domain() if self.sf_login_domain == "custom" else ""

@@ -1,7 +1,13 @@
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.retail_connector.errors import AuthError, DataError, TransientError
+from odoo.addons.retail_connector.errors import (
+    AuthError,
+    DataError,
+    QuotaExceeded,
+    TransientError,
+)
 
 from .common import CLIENT_KEY, CLIENT_SECRET, PASSWORD, SECURITY_TOKEN, SalesforceSandboxMixin
 
@@ -126,18 +132,21 @@ class TestSalesforceAdapter(SalesforceSandboxMixin, TransactionCase):
         self.adapter().update("Account", account_id, {"Phone": "2"})
         self.assertEqual(self.sandbox_account(account_id)["Phone"], "2")
 
-    def test_limit_exhaustion_opens_the_circuit(self):
+    def test_limit_exhaustion_pauses_the_backend_without_opening_the_circuit(self):
         adapter = self.adapter()
         adapter.limits()
         self.control.faults(exhaust_limits=True)
         outcome, error = self.backend._call_guarded(lambda: adapter.query("SELECT Id FROM Account"))
-        self.assertEqual(outcome, "auth")
-        self.assertIsInstance(error, AuthError)
+        self.assertEqual(outcome, "transient")
+        self.assertIsInstance(error, QuotaExceeded)
         self.assertIn("REQUEST_LIMIT_EXCEEDED", str(error))
-        self.assertEqual(self.backend.circuit_state, "open")
-        # the probe keeps it open while the limit is exhausted
-        self.backend.action_circuit_probe()
-        self.assertEqual(self.backend.circuit_state, "open")
+        self.assertEqual(self.backend.circuit_state, "closed")
+        self.assertTrue(self.backend.paused_until)
+        self.assertTrue(self.backend._circuit_check())  # every job waits
+        # At the end of the pause, the probe's refusal keeps it paused and records the usage.
+        self.backend.paused_until = fields.Datetime.subtract(fields.Datetime.now(), seconds=1)
+        self.assertTrue(self.backend._circuit_check())
+        self.assertTrue(self.backend.paused_until > fields.Datetime.now())
         self.assertEqual(self.backend.sf_api_used, self.backend.sf_api_max)
 
     def test_required_field_missing_is_data_error(self):

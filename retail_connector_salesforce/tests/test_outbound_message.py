@@ -1,4 +1,6 @@
 import json
+import logging
+import threading
 import time
 
 from odoo.tests import HttpCase, tagged
@@ -139,3 +141,43 @@ class TestOutboundMessage(SalesforceSandboxMixin, HttpCase):
         self.assertEqual(event.idempotency_key, notifications[0]["id"])
         self.assertEqual(json.loads(event.payload),
                          {"Id": created["Id"], "Name": "Pushed", "Phone": "555"})
+
+    def test_an_internal_topic_is_refused_at_the_door(self):
+        body = envelope(self.org_id, [ACCOUNT_1]).replace(
+            b'xsi:type="sf:Account"', b'xsi:type="sf:export/accounts"')
+        with self.assertLogs("odoo.addons.retail_connector.engine.intake", "WARNING") as logs:
+            response = self.post(body)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("not accepted", response.text)
+        self.assertFalse(self.events())
+        self.assertIn(f"backend {self.backend.id}", logs.output[0])
+        self.assertIn(ACCOUNT_1[0], logs.output[0])  # the notification id
+        self.assertIn("'export/accounts'", logs.output[0])
+        # The allow-list has it, but as a topic only Odoo makes.
+        self.assertIn("export/accounts", self.backend._event_topics())
+        self.assertFalse(self.backend._accepts_channel_topic("export/accounts"))
+        self.assertTrue(self.backend._accepts_channel_topic("account"))
+
+    def test_the_token_never_reaches_the_request_log(self):
+        class Capture(logging.Handler):
+            def emit(self, record):
+                message = record.getMessage()
+                lines.append(message)
+                if "/retail/salesforce/outbound/" in message:
+                    logged.set()
+
+        lines, logged = [], threading.Event()
+        logger = logging.getLogger("werkzeug")
+        handler = Capture(logging.INFO)
+        logger.addHandler(handler)
+        self.addCleanup(logger.removeHandler, handler)
+        self.addCleanup(logger.setLevel, logger.level)
+        logger.setLevel(logging.INFO)
+        token = self.backend.sf_outbound_token
+        response = self.post(envelope(self.org_id, [ACCOUNT_1]))
+        self.assertEqual(response.status_code, 200)
+        # The server logs the request line once the answer is sent: wait for it.
+        self.assertTrue(logged.wait(30), lines)
+        request_lines = [line for line in lines if "/retail/salesforce/outbound/" in line]
+        self.assertIn(f"/retail/salesforce/outbound/{self.backend.id}/[token]", request_lines[0])
+        self.assertFalse([line for line in lines if token in line])

@@ -4,13 +4,19 @@ from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
     SalesforceGeneralError,
     SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
     SalesforceRefusedRequest,
 )
 
 from odoo.tests import BaseCase, tagged
 
 from odoo.addons.retail_connector.canonical import parse_timestamp
-from odoo.addons.retail_connector.errors import AuthError, DataError, TransientError
+from odoo.addons.retail_connector.errors import (
+    AuthError,
+    DataError,
+    QuotaExceeded,
+    TransientError,
+)
 
 from ..const import same_id, to_18_char_id
 from ..errors import classify_auth_failure, classify_salesforce_error
@@ -103,7 +109,18 @@ class TestPure(BaseCase):
         self.assertIsInstance(rest(SalesforceMalformedRequest, 400, "UNABLE_TO_LOCK_ROW"),
                               TransientError)
         self.assertIsInstance(rest(SalesforceRefusedRequest, 403, "REQUEST_LIMIT_EXCEEDED"),
-                              AuthError)
+                              QuotaExceeded)
+        concurrent = classify_salesforce_error(SalesforceRefusedRequest(
+            "u", 403, "Account", [{"errorCode": "REQUEST_LIMIT_EXCEEDED",
+                                   "message": "ConcurrentPerOrgLongTxn Limit exceeded."}]), "call")
+        self.assertNotIsInstance(concurrent, QuotaExceeded)
+        self.assertIsInstance(concurrent, TransientError)
+        self.assertFalse(concurrent.circuit)
+        several = classify_salesforce_error(SalesforceMoreThanOneRecord(
+            "u", 300, "Account", ["/services/data/v59.0/sobjects/Account/001A",
+                                  "/services/data/v59.0/sobjects/Account/001B"]), "read")
+        self.assertIsInstance(several, DataError)
+        self.assertIn("001A, 001B", str(several))
         self.assertIsInstance(rest(SalesforceGeneralError, 503, "SERVER_UNAVAILABLE"),
                               TransientError)
         duplicate = rest(SalesforceMalformedRequest, 400, "DUPLICATE_VALUE", ["Odoo_Id__c"])

@@ -1,3 +1,4 @@
+from odoo.api import call_kw
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
@@ -50,3 +51,19 @@ class TestSalesforceSecrets(TransactionCase):
             self.backend.sf_organization_id = "001000000000001"
         self.backend.sf_organization_id = "00DHs000000023j"
         self.assertEqual(self.backend.sf_organization_id, "00DHs000000023j")
+
+    def test_a_user_cannot_rotate_the_salesforce_token(self):
+        backend = self.env["retail.backend"].create(
+            {"name": "SF access", "backend_type": "salesforce"}
+        )
+        token = backend.sf_outbound_token
+        with self.assertRaises(AccessError):
+            call_kw(
+                self.env["retail.backend"].with_user(self.user),
+                "action_sf_regenerate_outbound_token",
+                [backend.ids],
+                {},
+            )
+        self.assertEqual(backend.sf_outbound_token, token)
+        backend.with_user(self.manager).action_sf_regenerate_outbound_token()
+        self.assertNotEqual(backend.sf_outbound_token, token)

@@ -14,6 +14,8 @@ from odoo.http import request
 from odoo.addons.retail_connector.engine.intake import (
     hmac_matches,
     read_bounded_body,
+    refuse_body,
+    refuse_topic,
     store_event,
     webhook_backend,
 )
@@ -37,7 +39,7 @@ def payload_id(body):
     """The ``id`` of the REST-shaped payload as a string, or None (never raises)."""
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         return None
     value = payload.get("id") if isinstance(payload, dict) else None
     return str(value) if value is not None else None
@@ -79,6 +81,14 @@ class ShopifyWebhookController(http.Controller):
             return request.make_response(
                 "X-Shopify-Topic and X-Shopify-Webhook-Id required", status=400
             )
+        if refuse_topic(backend, topic, key, "Shopify webhook"):
+            return request.make_response("topic not accepted", status=422)
+        refused = refuse_body(request.httprequest, body)
+        if refused:
+            _logger.warning(
+                "Shopify webhook %s for backend %s refused: %s", key, backend_id, refused[1]
+            )
+            return request.make_response(refused[1], status=refused[0])
         event, created = store_event(
             backend,
             topic,

@@ -36,6 +36,11 @@ def order_from_rest(payload, transactions=None):
     """
     if not isinstance(payload, dict) or not payload.get("id"):
         raise DataError("The Shopify order payload has no id: it is not an order.")
+    if not isinstance(payload.get("line_items"), list) or not payload["line_items"]:
+        raise DataError(
+            f"Shopify order {payload.get('name') or payload['id']} has no line items "
+            f"(line_items: {payload.get('line_items')!r}): nothing to import."
+        )
     currency = payload.get("currency") or ""
     status = payload.get("financial_status") or "pending"
     total = money(payload.get("total_price"), "order total")

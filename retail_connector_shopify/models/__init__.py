@@ -5,4 +5,5 @@ from . import (
     retail_backend_exports,
     retail_backend_flows,
     retail_backend_payouts,
+    retail_backend_topics,
 )

@@ -1,10 +1,10 @@
 from odoo import _, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
+from odoo.addons.retail_connector.access import MANAGER_GROUP, check_group, requires_group
 from odoo.addons.retail_connector.errors import RetailError
 
 from .. import const
-from .retail_backend import MANAGER_GROUP
 
 
 class RetailBackend(models.Model):
@@ -19,8 +19,7 @@ class RetailBackend(models.Model):
         them, this check also covers RPC calls).
         """
         self.ensure_one()
-        if not (self.env.su or self.env.user.has_group(MANAGER_GROUP)):
-            raise AccessError(_("Only Retail Connector managers can call Shopify from here."))
+        check_group(self.env, MANAGER_GROUP, _("Calling Shopify from here"))
         if self.backend_type != "shopify":
             raise UserError(_("%s is not a Shopify backend.", self.name))
         try:
@@ -28,6 +27,7 @@ class RetailBackend(models.Model):
         except RetailError as error:
             raise UserError(_("Shopify (%(name)s): %(error)s", name=self.name, error=error))
 
+    @requires_group(MANAGER_GROUP)
     def action_shopify_test_connection(self):
         """Read the shop, its plan and the granted scopes; close the circuit on success."""
         for backend in self:
@@ -50,6 +50,7 @@ class RetailBackend(models.Model):
             backend._circuit_record_success()
         return True
 
+    @requires_group(MANAGER_GROUP)
     def action_shopify_import_locations(self):
         """Create a draft location mapping per Shopify location (value: numeric id)."""
         self.ensure_one()
@@ -85,6 +86,7 @@ class RetailBackend(models.Model):
             raise UserError(_("Set the public Odoo URL that Shopify can reach first."))
         return self.shopify_webhook_url
 
+    @requires_group(MANAGER_GROUP)
     def action_shopify_register_webhooks(self):
         """Subscribe every topic the flows need to this backend's webhook URL, once.
 
@@ -121,6 +123,7 @@ class RetailBackend(models.Model):
         )
         return True
 
+    @requires_group(MANAGER_GROUP)
     def action_shopify_webhook_health(self):
         """Refresh the report of the subscriptions Shopify holds for this shop."""
         self.ensure_one()
@@ -146,6 +149,7 @@ class RetailBackend(models.Model):
         lines.append(_("Checked %s UTC", fields.Datetime.to_string(fields.Datetime.now())))
         return "\n".join(lines)
 
+    @requires_group(MANAGER_GROUP)
     def action_shopify_import_now(self):
         """Queue the catch-up import now: the first import of a new backend (orders and
         customers since the checkpoint, none yet: everything), or a catch-up on demand."""

@@ -29,33 +29,27 @@ class RetailBackend(models.Model):
             return super()._get_exporter(flow)
         return EXPORTERS[flow](self, flow)
 
-    def _get_event_handler(self, topic):
-        """Retrying a failed ``export/<flow>`` event exports its records again."""
-        flow = topic.split("/", 1)[1] if topic.startswith("export/") else None
-        if self.backend_type != "shopify" or flow not in EXPORTERS:
-            return super()._get_event_handler(topic)
-
-        def handler(event):
-            payload = event._payload_json()
-            if flow == "stock":
-                records = self.env["retail.product.binding"].sudo().browse(
-                    payload.get("binding_ids") or []
-                ).exists()
-                records.write({"export_pending": True, "sync_hash": False})
-            else:
-                records = self.env["product.template"].sudo().browse(
-                    payload.get("template_id") or []
-                ).exists()
-                records.with_context(retail_no_export=True).write(
-                    {"shopify_export_pending": True, "shopify_export_done_ids": [(3, self.id)]}
-                )
-            exporter = self._get_exporter(flow)
-            report = exporter.run()
-            if exporter.failures:
-                raise DataError(_("The export failed again, see the new failed event."))
-            return str(report)
-
-        return handler
+    def _shopify_retry_export(self, event):
+        """Handler of a failed ``export/<flow>`` event: export its records again."""
+        flow = event.topic.split("/", 1)[1]
+        payload = event._payload_json()
+        if flow == "stock":
+            records = self.env["retail.product.binding"].sudo().browse(
+                payload.get("binding_ids") or []
+            ).exists()
+            records.write({"export_pending": True, "sync_hash": False})
+        else:
+            records = self.env["product.template"].sudo().browse(
+                payload.get("template_id") or []
+            ).exists()
+            records.with_context(retail_no_export=True).write(
+                {"shopify_export_pending": True, "shopify_export_done_ids": [(3, self.id)]}
+            )
+        exporter = self._get_exporter(flow)
+        report = exporter.run()
+        if exporter.failures:
+            raise DataError(_("The export failed again, see the new failed event."))
+        return str(report)
 
     # ------------------------------------------------------------------
     # Nightly stock reconciliation

@@ -51,19 +51,6 @@ class RetailBackend(models.Model):
 
     _inherit = "retail.backend"
 
-    def _get_event_handler(self, topic):
-        if self.backend_type != "shopify":
-            return super()._get_event_handler(topic)
-        if topic in IMPORT_TOPICS:
-            return functools.partial(self._shopify_import_event, topic)
-        if topic == "shipment":
-            return self._shopify_send_shipment
-        if topic == "shipment/tracking":
-            return self._shopify_update_tracking
-        if topic == "app/uninstalled":
-            return self._shopify_app_uninstalled
-        return super()._get_event_handler(topic)
-
     # ------------------------------------------------------------------
     # Inbound
     # ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from decimal import Decimal
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.retail_connector.access import MANAGER_GROUP, requires_group
 from odoo.addons.retail_connector.errors import DataError
 
 from ..graphql import payouts as payout_documents
@@ -103,6 +104,7 @@ class RetailBackend(models.Model):
     # ------------------------------------------------------------------
     # Entry points: button, cron, job, exception queue retry
     # ------------------------------------------------------------------
+    @requires_group(MANAGER_GROUP)
     def action_shopify_import_payouts(self):
         """Import the paid payouts now; a missing setting is a UserError, nothing created."""
         for backend in self:
@@ -162,17 +164,12 @@ class RetailBackend(models.Model):
         _logger.warning("Shopify backend %s: %s", self.name, message)
         return event
 
-    def _get_event_handler(self, topic):
-        if self.backend_type == "shopify" and topic == PAYOUT_TOPIC:
-
-            def handler(_event):
-                error = self._shopify_payout_config_error()
-                if error:
-                    raise DataError(error)
-                return self._shopify_import_payouts()
-
-            return handler
-        return super()._get_event_handler(topic)
+    def _shopify_payout_event(self, _event):
+        """Handler of a ``payouts/import`` event (a retried failed import)."""
+        error = self._shopify_payout_config_error()
+        if error:
+            raise DataError(error)
+        return self._shopify_import_payouts()
 
     # ------------------------------------------------------------------
     # The import

@@ -3,7 +3,10 @@ import uuid
 
 from odoo.tests import HttpCase, tagged
 
+from .. import const
 from .common import SANDBOX_SHOP, ShopifySandboxMixin
+
+INTAKE_LOGGER = "odoo.addons.retail_connector.engine.intake"
 
 
 @tagged("post_install", "-at_install")
@@ -65,8 +68,10 @@ class TestShopifyWebhookController(ShopifySandboxMixin, HttpCase):
         self.assertEqual(len(self.jobs()) - jobs_before, 1)
 
     def test_unknown_topic_fails_through_the_engine_with_a_clear_message(self):
-        self.post(self.body, webhook_id="delivery-unhandled", **{"X-Shopify-Topic": "carts/create"})
-        event = self.events()
+        # Refused at the door (see below); one stored before the allow-list still fails clearly.
+        from odoo.addons.retail_connector.engine.intake import store_event
+
+        event, _created = store_event(self.backend, "carts/create", self.body, "unhandled")
         event._process_job()
         self.assertEqual(event.state, "failed")
         self.assertIn("No importer for topic 'carts/create'", event.error_message)
@@ -126,3 +131,29 @@ class TestShopifyWebhookController(ShopifySandboxMixin, HttpCase):
         response = self.post(self.body, **{"X-Shopify-Webhook-Id": ""})
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.events())
+
+    def test_a_topic_off_the_allow_list_is_refused_at_the_door(self):
+        for topic in ("shipment", "export/stock", "products/delete"):
+            with self.subTest(topic=topic):
+                with self.assertLogs(INTAKE_LOGGER, "WARNING") as logs:
+                    response = self.post(self.body, webhook_id=f"door-{topic}",
+                                         **{"X-Shopify-Topic": topic})
+                self.assertEqual(response.status_code, 422)
+                self.assertIn(f"delivery door-{topic} for backend {self.backend.id}",
+                              logs.output[0])
+        self.assertFalse(self.events())
+        self.assertEqual(
+            {topic for topic, (_m, origin) in self.backend._event_topics().items()
+             if origin == "channel"},
+            set(const.WEBHOOK_TOPICS),
+        )
+
+    def test_deeply_nested_json_is_stored_and_fails_clearly(self):
+        body = b"[" * 4000 + b"]" * 4000  # within the 8 KiB limit, deeper than Python parses
+        response = self.post(body, webhook_id="deep-1")
+        self.assertEqual((response.status_code, response.text), (200, "ok"))
+        event = self.events()
+        self.assertFalse(event.external_id)
+        event._process_job()
+        self.assertEqual(event.state, "failed")
+        self.assertIn("nested too deeply", event.error_message)

@@ -12,7 +12,8 @@ flight when Odoo is killed, 40), RC_REL_SF_ORDERS (Shopify orders placed while S
 down, 30), RC_REL_SF_DOWN_SECONDS (how long Salesforce is down at least, 120; several minutes
 with e.g. 300), RC_REL_ROTATION_ORDERS (orders flowing during the secret rotation, 40),
 RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_SCENARIOS (comma-separated subset of
-duplicates,concurrent,bad_inputs,faults,kill,salesforce_down,secret_rotation), RC_REL_DB
+duplicates,concurrent,bad_inputs,faults,kill,secret_rotation,bad_inputs_salesforce,
+salesforce_down), RC_REL_DB
 (retail_reliability), RC_REL_PORT (8089), RC_REL_SHOPIFY_PORT (8721),
 RC_REL_SALESFORCE_PORT (8722; salesforce_down runs last, on a stack of its own with the
 Salesforce sandbox and backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a
@@ -37,7 +38,9 @@ SHOPIFY_PORT = int(os.environ.get("RC_REL_SHOPIFY_PORT", "8721"))
 SALESFORCE_PORT = int(os.environ.get("RC_REL_SALESFORCE_PORT", "8722"))
 COOLDOWN = int(os.environ.get("RC_REL_COOLDOWN", "10"))
 ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation",
-       "salesforce_down"]
+       "bad_inputs_salesforce", "salesforce_down"]
+# Scenarios run on the stack with the Salesforce sandbox and backend.
+SALESFORCE_SCENARIOS = ("bad_inputs_salesforce", "salesforce_down")
 SELECTED = [s.strip() for s in os.environ.get("RC_REL_SCENARIOS", ",".join(ALL)).split(",")
             if s.strip()]
 
@@ -66,14 +69,15 @@ def main():
     circuits = 0
     # The Salesforce outage runs on a stack of its own (with the Salesforce sandbox and
     # backend): the other scenarios measure the Shopify path alone, as before.
-    shopify_only = [name for name in SELECTED if name != "salesforce_down"]
+    shopify_only = [name for name in SELECTED if name not in SALESFORCE_SCENARIOS]
+    with_salesforce = [name for name in SELECTED if name in SALESFORCE_SCENARIOS]
     if shopify_only:
         with Stack(DATABASE, odoo_port=ODOO_PORT, shopify_port=SHOPIFY_PORT) as stack:
             circuits += run_scenarios(stack, shopify_only, results)
-    if "salesforce_down" in SELECTED:
+    if with_salesforce:
         with Stack(f"{DATABASE}_sf", odoo_port=ODOO_PORT, shopify_port=SHOPIFY_PORT,
                    salesforce=True, salesforce_port=SALESFORCE_PORT) as stack:
-            circuits += run_scenarios(stack, ["salesforce_down"], results)
+            circuits += run_scenarios(stack, with_salesforce, results)
     failed = [r.name for r in results if not r.passed]
     log(f"\nRELIABILITY summary: {len(results)} scenarios, {len(results) - len(failed)} passed, "
         f"{len(failed)} failed{' (' + ', '.join(failed) + ')' if failed else ''}; "

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tests.e2e import shopify_client as sc
 from tests.e2e.harness import log, odoo_env
+from tests.reliability import bad_inputs as more_bad_inputs
 
 ORDERS = int(os.environ.get("RC_REL_ORDERS", "200"))
 CONCURRENT = int(os.environ.get("RC_REL_CONCURRENT", "20"))
@@ -295,11 +296,22 @@ def bad_inputs(stack):
     currency["currency"] = currency["presentment_currency"] = "XYZ"
     expect_failed("unknown currency", currency, "XYZ")
 
+    checks.extend(more_bad_inputs.shopify(stack, payloads[5], wait_event, payloads[6:8]))
+    checks.extend(more_bad_inputs.generic(stack, wait_event))
+    return checks_result("bad_inputs", checks)
+
+
+def bad_inputs_salesforce(stack):
+    """Hostile Outbound Messages (on the stack with the Salesforce backend)."""
+    return checks_result("bad_inputs_salesforce", more_bad_inputs.salesforce(stack))
+
+
+def checks_result(name, checks):
     passed = sum(1 for _label, ok, _detail in checks if ok)
     for label, ok, detail in checks:
         log(f"  {'ok  ' if ok else 'FAIL'} {label}: {detail}")
     partial = sum(1 for _label, _ok, detail in checks if "PARTIAL" in detail)
-    return Result("bad_inputs", len(checks), len(checks), passed, len(checks) - passed, partial,
+    return Result(name, len(checks), len(checks), passed, len(checks) - passed, partial,
                   ok=passed == len(checks),
                   note="created = inputs with their clear outcome; duplicates = partial records")
 
@@ -704,6 +716,7 @@ SCENARIOS = {
     "concurrent": concurrent,
     "faults": faults,
     "bad_inputs": bad_inputs,
+    "bad_inputs_salesforce": bad_inputs_salesforce,
     "kill": kill,
     "salesforce_down": salesforce_down,
     "secret_rotation": secret_rotation,

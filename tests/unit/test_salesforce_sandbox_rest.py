@@ -6,6 +6,7 @@ import pytest
 import requests
 from simple_salesforce.exceptions import (
     SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
     SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
@@ -293,3 +294,28 @@ def test_concurrent_upserts_of_one_external_id_create_one_record(sandbox, sf):
             lambda client: client.Account.upsert("Odoo_Id__c/same", {"Name": "Racer"}), clients))
     assert sorted(statuses) == [200] * 7 + [201]
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1
+
+
+def test_concurrent_limit_is_the_same_code_with_its_own_message(sandbox, sf):
+    sandbox.control.settings(daily_api_limit=100, api_used=0)
+    sandbox.control.faults(concurrent_limit_next=1)
+    with pytest.raises(SalesforceRefusedRequest) as failure:
+        sf.query("SELECT Id FROM Account")
+    assert failure.value.status == 403
+    assert failure.value.content == [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.",
+                                      "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert sf.query("SELECT Id FROM Account")["totalSize"] == 0  # cleared: the next one goes
+
+
+def test_several_records_on_a_non_unique_external_id_answer_300_with_their_urls(sandbox, sf):
+    sandbox.control.add_field("Account", "Legacy_Id__c", external_id=True, unique=False)
+    ids = [sf.Account.create({"Name": f"Twin {n}", "Legacy_Id__c": "L-1"})["id"]
+           for n in (1, 2)]
+    urls = sorted(f"/services/data/v59.0/sobjects/Account/{record_id}" for record_id in ids)
+    with pytest.raises(SalesforceMoreThanOneRecord) as read:
+        sf.Account.get_by_custom_id("Legacy_Id__c", "L-1")
+    with pytest.raises(SalesforceMoreThanOneRecord) as upsert:
+        sf.Account.upsert("Legacy_Id__c/L-1", {"Name": "Twin"})
+    assert sorted(read.value.content) == urls
+    assert sorted(upsert.value.content) == urls
+    assert {sf.Account.get(record_id)["Name"] for record_id in ids} == {"Twin 1", "Twin 2"}

@@ -47,6 +47,7 @@ class Faults:
     def reset(self):
         self.latency_seconds = 0.0
         self.lock_next_writes = 0
+        self.concurrent_limit_next = 0
         self.unavailable_until = None
 
     def set_unavailable(self, seconds=None):
@@ -55,6 +56,14 @@ class Faults:
 
     def unavailable(self):
         return self.unavailable_until is not None and time.monotonic() < self.unavailable_until
+
+    def take_concurrent_limit(self):
+        """Whether this call is refused as over the concurrent long-running request limit."""
+        with self._lock:
+            if self.concurrent_limit_next <= 0:
+                return False
+            self.concurrent_limit_next -= 1
+            return True
 
     def check_lock(self, record_id):
         """Raise UNABLE_TO_LOCK_ROW if a lock fault is armed for this write."""
@@ -167,6 +176,11 @@ class Application:
             request.session = self.auth.check(request.header("Authorization"))
         except ApiError as error:
             return self._with_usage(error_response(error))
+        if self.faults.take_concurrent_limit():
+            # Same status and code as the daily limit; only the message tells them apart.
+            self.counters["concurrent_limit"] += 1
+            return self._with_usage(error_response(ApiError(
+                403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")))
         with self._usage_lock:
             limit = self.settings["daily_api_limit"]
             if self.api_used >= limit:

@@ -56,11 +56,12 @@ class SalesforceSandboxControl:
         return self._call("DELETE", f"records/{object_name}/{record_id}")
 
     def add_field(self, object_name, name, field_type="string", external_id=False,
-                  required=False):
-        """Add a custom field, e.g. ``add_field("Account", "Shop_Id__c", external_id=True)``."""
+                  required=False, unique=None):
+        """Add a custom field, e.g. ``add_field("Account", "Shop_Id__c", external_id=True)``
+        (``unique=False``: an External ID without the Unique attribute)."""
         return self._call("POST", f"schema/{object_name}/fields",
                           {"name": name, "type": field_type, "external_id": external_id,
-                           "required": required})
+                           "required": required, "unique": unique})
 
     # ------------------------------------------------------------ auth
     def add_user(self, username, password=None, security_token="", email=None):
@@ -90,8 +91,9 @@ class SalesforceSandboxControl:
         return self._call("POST", "settings", values)
 
     def faults(self, **values):
-        """``latency_ms``, ``lock_next_writes``, ``exhaust_limits``, ``unavailable`` (+
-        ``seconds``), ``clear``."""
+        """``latency_ms``, ``lock_next_writes``, ``concurrent_limit_next`` (the next N API calls
+        refused as over the concurrent long-running request limit), ``exhaust_limits``,
+        ``unavailable`` (+ ``seconds``), ``clear``."""
         return self._call("POST", "faults", values)
 
     def outage(self, mode="503", seconds=None):

@@ -106,7 +106,8 @@ class ControlApi:
         field = self.app.schema.add_field(self._object(request), body["name"],
                                           body.get("type", "string"),
                                           bool(body.get("external_id")),
-                                          bool(body.get("required")))
+                                          bool(body.get("required")),
+                                          body.get("unique"))
         with self.app.store.lock:
             for record in self.app.store.records[self._object(request)].values():
                 record.setdefault(field["name"], None)
@@ -156,6 +157,8 @@ class ControlApi:
             faults.latency_seconds = float(body["latency_ms"]) / 1000.0
         if "lock_next_writes" in body:
             faults.lock_next_writes = int(body["lock_next_writes"])
+        if "concurrent_limit_next" in body:
+            faults.concurrent_limit_next = int(body["concurrent_limit_next"])
         if body.get("exhaust_limits"):
             self.app.api_used = self.app.settings["daily_api_limit"]
         if "unavailable" in body:

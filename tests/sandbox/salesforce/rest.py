@@ -125,6 +125,11 @@ class RestApi:
             self.store.delete(object_name, full)
         return no_content()
 
+    def _several(self, request, object_name, matches):
+        """HTTP 300 Multiple Choices: a JSON array of the matching records' URLs."""
+        return json_response(300, [self.shape(request, object_name, match)["attributes"]["url"]
+                                   for match in matches])
+
     def by_external_id(self, request):
         object_name = self.store.object_name(request.params["object"])
         field_name = request.params["field"]
@@ -137,6 +142,9 @@ class RestApi:
             data = request.json()
             self.app.faults.check_lock(None)
             update_only = request.query.get("updateOnly", "").lower() == "true"
+            matches = self.store.find_by(object_name, field["name"], value)
+            if len(matches) > 1:  # as for a read: 300 and the URLs of the matching records
+                return self._several(request, object_name, matches)
             record, created = self.store.upsert(object_name, field["name"], value, data,
                                                 self.user_id(request), update_only)
             body = {"id": record["Id"], "success": True, "errors": [], "created": created}
@@ -149,8 +157,7 @@ class RestApi:
         if not matches:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         if len(matches) > 1:
-            return json_response(300, [self.shape(request, object_name, match)["attributes"][
-                "url"] for match in matches])
+            return self._several(request, object_name, matches)
         if request.method == "GET":
             return json_response(200, self.shape(request, object_name, matches[0]))
         self.app.faults.check_lock(matches[0]["Id"])

@@ -130,7 +130,7 @@ def make_field(name, field_type, flags=""):
         "updateable": not readonly and "createonly" not in flag_set,
         "defaultedOnCreate": "defaulted" in flag_set or readonly,
         "externalId": external,
-        "unique": external,
+        "unique": external and "nonunique" not in flag_set,
         "idLookup": external or name == "Id",
         "custom": name.endswith("__c"),
         "picklistValues": [],
@@ -190,10 +190,14 @@ class Schema:
         return None
 
     def add_field(self, object_name, name, field_type="string", external_id=False,
-                  required=False):
-        """Add (or replace) a custom field, e.g. another external id for upserts."""
+                  required=False, unique=None):
+        """Add (or replace) a custom field, e.g. another external id for upserts.
+
+        An external id is unique unless ``unique=False`` (Salesforce lets an External ID be
+        created without the Unique attribute: several records may then share a value)."""
         flags = " ".join(flag for flag, on in (("external", external_id),
-                                                ("required", required)) if on)
+                                                ("required", required),
+                                                ("nonunique", unique is False)) if on)
         with self._lock:
             self._objects[object_name]["fields"][name] = make_field(name, field_type, flags)
         return self._objects[object_name]["fields"][name]
