@@ -29,14 +29,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.e2e.harness import Stack, log  # noqa: E402
-from tests.reliability import scenarios  # noqa: E402
+from tests.reliability import refunds, scenarios  # noqa: E402
 
 DATABASE = os.environ.get("RC_REL_DB", "retail_reliability")
 ODOO_PORT = int(os.environ.get("RC_REL_PORT", "8089"))
 SHOPIFY_PORT = int(os.environ.get("RC_REL_SHOPIFY_PORT", "8721"))
 SALESFORCE_PORT = int(os.environ.get("RC_REL_SALESFORCE_PORT", "8722"))
 COOLDOWN = int(os.environ.get("RC_REL_COOLDOWN", "10"))
-ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation",
+SCENARIOS = {**scenarios.SCENARIOS, "refunds": refunds.refunds}
+ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation", "refunds",
        "salesforce_down"]
 SELECTED = [s.strip() for s in os.environ.get("RC_REL_SCENARIOS", ",".join(ALL)).split(",")
             if s.strip()]
@@ -50,7 +51,7 @@ def run_scenarios(stack, names, results):
         log(f"\n== scenario {name} ==")
         scenario_started = time.time()
         try:
-            result = scenarios.SCENARIOS[name](stack)
+            result = SCENARIOS[name](stack)
         except Exception as error:  # a scenario that crashes counts as failed
             log(f"  scenario {name} raised {type(error).__name__}: {error}")
             result = scenarios.Result(name, 0, 0, 0, 0, 0, ok=False, note=str(error))
