@@ -2,8 +2,10 @@
 neither lose nor duplicate an order.
 
 Each scenario prints ``RELIABILITY scenario=NAME sent=N expected=N created=N lost=N
-duplicates=N``; a summary line follows, and the exit status is 1 when any scenario lost or
-duplicated something (or a bad input did not get its clear outcome).
+duplicates=N books="..."``; a summary line follows, and the exit status is 1 when any scenario
+lost or duplicated something, when its books disagree with Shopify's (``books.py``: one sale
+order, one exact invoice, payments, credit notes and refund payments per Shopify order), or
+when a bad input did not get its clear outcome.
 
 Settings: RC_REL_ORDERS (orders of the triple-delivery scenario, 200; the issue's 1,000 is
 ``RC_REL_ORDERS=1000``), RC_REL_CONCURRENT (orders delivered concurrently, 20),
@@ -11,8 +13,9 @@ RC_REL_CATCHUP (orders found by the catch-up poll under faults, 50), RC_REL_KILL
 flight when Odoo is killed, 40), RC_REL_SF_ORDERS (Shopify orders placed while Salesforce is
 down, 30), RC_REL_SF_DOWN_SECONDS (how long Salesforce is down at least, 120; several minutes
 with e.g. 300), RC_REL_ROTATION_ORDERS (orders flowing during the secret rotation, 40),
-RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_SCENARIOS (comma-separated subset of
-duplicates,concurrent,bad_inputs,faults,kill,salesforce_down,secret_rotation), RC_REL_DB
+RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_REFUNDS (orders refunded in
+``refunds``, 10), RC_REL_SCENARIOS (comma-separated subset of duplicates,concurrent,
+bad_inputs,faults,kill,secret_rotation,refunds,salesforce_down), RC_REL_DB
 (retail_reliability), RC_REL_PORT (8089), RC_REL_SHOPIFY_PORT (8721),
 RC_REL_SALESFORCE_PORT (8722; salesforce_down runs last, on a stack of its own with the
 Salesforce sandbox and backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a
