@@ -19,22 +19,6 @@ from tests.sandbox.shopify.server import SUPPORTED_VERSIONS
 
 #: Drift not fixed yet: sentence -> (why, fix by). Expired entries fail the test.
 KNOWN_DRIFT = {
-    "CustomerEmailAddress.marketingState is CustomerEmailMarketingState!, Shopify's is "
-    "CustomerEmailAddressMarketingState!": ("enum type rename, resolvers unchanged", "2027-01-31"),
-    "CustomerEmailMarketingConsentState.marketingOptInLevel is String, Shopify's is "
-    "CustomerMarketingOptInLevel": ("needs the enum and resolver values", "2027-01-31"),
-    "FulfillmentOrder.requestStatus is String!, Shopify's is FulfillmentOrderRequestStatus!":
-        ("needs the enum and resolver values", "2027-01-31"),
-    "InventoryAdjustQuantitiesUserError.code is InventorySetQuantitiesUserErrorCode, Shopify's "
-    "is InventoryAdjustQuantitiesUserErrorCode": ("own error-code enum to add", "2027-01-31"),
-    "InventoryItem.countryCodeOfOrigin is String, Shopify's is CountryCode":
-        ("CountryCode enum (~250 values) to generate", "2027-01-31"),
-    "InventoryItemInput.countryCodeOfOrigin (input field) is String, Shopify's is CountryCode":
-        ("CountryCode enum to generate", "2027-01-31"),
-    "MailingAddress.countryCodeV2 is String, Shopify's is CountryCode":
-        ("CountryCode enum to generate", "2027-01-31"),
-    "MailingAddressInput.countryCode (input field) is String, Shopify's is CountryCode":
-        ("CountryCode enum to generate", "2027-01-31"),
     "InventoryQuantityInput.compareQuantity (input field) does not exist in Shopify's schema":
         ("exists until 2026-01 only: per-version SDL still to do", "2027-01-31"),
     "InventorySetQuantitiesInput.ignoreCompareQuantity (input field) does not exist in "
@@ -43,18 +27,9 @@ KNOWN_DRIFT = {
     "enum InventorySetQuantitiesUserErrorCode has no value ITEM_NOT_STOCKED_AT_LOCATION in "
     "Shopify's schema": ("gone in 2026-10 only (the sandbox then stocks the item): per-version "
                          "SDL still to do", "2027-01-31"),
-    "OptionSetInput.values (input field) is [OptionValueCreateInput!], Shopify's is "
-    "[OptionValueSetInput!]": ("input type rename", "2027-01-31"),
-    "OrderCancelUserError.code is String, Shopify's is OrderCancelUserErrorCode":
-        ("needs the enum", "2027-01-31"),
-    "ProductVariantsBulkCreateUserError.code is ProductVariantsBulkErrorCode, Shopify's is "
-    "ProductVariantsBulkCreateUserErrorCode": ("two enums to split", "2027-01-31"),
-    "ProductVariantsBulkUpdateUserError.code is ProductVariantsBulkErrorCode, Shopify's is "
-    "ProductVariantsBulkUpdateUserErrorCode": ("two enums to split", "2027-01-31"),
-    "type ProductVariantsBulkErrorCode does not exist in Shopify's schema":
-        ("two enums to split", "2027-01-31"),
-    "type OrderTransactionInputKind does not exist in Shopify's schema":
-        ("order transactions are being reworked by another change", "2027-01-31"),
+    "enum InventoryAdjustQuantitiesUserErrorCode has no value ITEM_NOT_STOCKED_AT_LOCATION in "
+    "Shopify's schema": ("gone in 2026-10 only (the sandbox then stocks the item): per-version "
+                         "SDL still to do", "2027-01-31"),
 }
 
 SERVED = [version for version in SUPPORTED_VERSIONS if version != "unstable"]

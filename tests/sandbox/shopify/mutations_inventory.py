@@ -80,10 +80,12 @@ def run_idempotent(info, payload_name, arguments, action, required, result_key=N
         return result
 
 
-def _check_common(input_, names, errors):
+def _check_common(input_, names, errors, name_code):
+    """``name_code``: the set mutation's enum says INVALID_NAME, the adjust one's
+    INVALID_QUANTITY_NAME."""
     if input_["name"] not in names:
         errors.append(user_error(["input", "name"], f"The quantity name must be one of: "
-                                 f"{', '.join(names)}.", "INVALID_NAME"))
+                                 f"{', '.join(names)}.", name_code))
     if input_["reason"] not in REASONS:
         errors.append(user_error(["input", "reason"], "The specified reason is invalid.",
                                  "INVALID_REASON"))
@@ -108,11 +110,12 @@ def _resolve_level(store, entry, field, seen, errors, stock_anywhere=False):
                                  "The specified location could not be found.",
                                  "INVALID_LOCATION"))
         return None
-    if (item_id, location_id) in seen:
+    if seen is not None and (item_id, location_id) in seen:
         errors.append(user_error(field, "The combination of inventoryItemId and locationId "
                                  "must be unique.", "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR"))
         return None
-    seen.add((item_id, location_id))
+    if seen is not None:
+        seen.add((item_id, location_id))
     level = store.levels.get((item_id, location_id))
     if level is None and stock_anywhere:
         # 2026-10: quantities can be set at any location (the item is stocked there)
@@ -181,7 +184,7 @@ def inventory_set_quantities(_root, info, input):
     def action():
         with store.lock:
             errors, plans, seen = [], [], set()
-            _check_common(input, SET_NAMES, errors)
+            _check_common(input, SET_NAMES, errors, "INVALID_NAME")
             for index, entry in enumerate(input["quantities"]):
                 field = ["input", "quantities", str(index)]
                 quantity = entry["quantity"]
@@ -219,8 +222,10 @@ def inventory_adjust_quantities(_root, info, input):
 
     def action():
         with store.lock:
-            errors, plans, seen = [], [], set()
-            _check_common(input, ADJUST_NAMES, errors)
+            # Shopify's adjust error codes have no "duplicate pair" one: changes of the
+            # same level apply one after the other.
+            errors, plans = [], []
+            _check_common(input, ADJUST_NAMES, errors, "INVALID_QUANTITY_NAME")
             for index, entry in enumerate(input["changes"]):
                 field = ["input", "changes", str(index)]
                 ledger = entry.get("ledgerDocumentUri")
@@ -234,7 +239,8 @@ def inventory_adjust_quantities(_root, info, input):
                                              "document URI is invalid.",
                                              "INVALID_REFERENCE_DOCUMENT"))
                     continue
-                level = _resolve_level(store, entry, field, seen, errors)
+                level = _resolve_level(store, entry, field, None, errors,
+                                       stock_anywhere=version_at_least(info, "2026-10"))
                 if level is not None and input["name"] in ADJUST_NAMES:
                     plans.append((level, input["name"], entry["delta"], ledger))
             if errors:
