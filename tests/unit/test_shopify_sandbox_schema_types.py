@@ -62,3 +62,42 @@ def test_country_code_is_shopifys_enum(shopify_graphql, shopify_sandbox):
         "email": "narnia@example.com", "addresses": [{"countryCode": "NARNIA"}]}}).json()
     assert "data" not in refused
     assert refused["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+
+
+SET_QUANTITIES = """mutation($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    userErrors { field code } } }"""
+ENUM_VALUES = """query($name: String!) { __type(name: $name) { enumValues { name } } }"""
+
+
+def test_each_version_serves_its_own_schema(shopify_graphql, shopify_sandbox):
+    """compareQuantity/ignoreCompareQuantity exist until 2026-01; ITEM_NOT_STOCKED_AT_LOCATION
+    until 2026-07, as in Shopify's published schemas."""
+    level = shopify_sandbox.control.inventory_level(
+        "TSHIRT-BLUE-M", shopify_sandbox.seeded["locations"]["main"])
+    entry = {"inventoryItemId": f"gid://shopify/InventoryItem/{level['item_id']}",
+             "locationId": f"gid://shopify/Location/{level['location_id']}", "quantity": 7,
+             "compareQuantity": level["quantities"]["available"]}
+    answers = {}
+    for version in ("2026-01", "2026-04", "2026-07", "2026-10"):
+        answers[version] = shopify_graphql(SET_QUANTITIES, {"key": str(uuid.uuid4()), "input": {
+            "name": "available", "reason": "correction", "quantities": [entry]}},
+            version=version).json()
+    assert answers["2026-01"]["data"]["inventorySetQuantities"]["userErrors"] == []
+    for version in ("2026-04", "2026-07", "2026-10"):
+        assert "data" not in answers[version], version
+        error = answers[version]["errors"][0]
+        assert error["extensions"]["code"] == "INVALID_VARIABLE"
+        assert "compareQuantity" in error["message"]
+    ignore = shopify_graphql(SET_QUANTITIES, {"key": str(uuid.uuid4()), "input": {
+        "name": "available", "reason": "correction", "ignoreCompareQuantity": True,
+        "quantities": [{**{k: v for k, v in entry.items() if k != "compareQuantity"},
+                        "changeFromQuantity": None}]}},
+        version="2026-04").json()
+    assert "ignoreCompareQuantity" in ignore["errors"][0]["message"]
+    for name in ("InventorySetQuantitiesUserErrorCode", "InventoryAdjustQuantitiesUserErrorCode"):
+        values = {version: {v["name"] for v in shopify_graphql(
+            ENUM_VALUES, {"name": name}, version=version).json()["data"]["__type"][
+            "enumValues"]} for version in ("2026-07", "2026-10")}
+        assert "ITEM_NOT_STOCKED_AT_LOCATION" in values["2026-07"], name
+        assert "ITEM_NOT_STOCKED_AT_LOCATION" not in values["2026-10"], name

@@ -5,7 +5,10 @@ Version rules (``info.context["version"]`` is the version actually served):
 - before 2026-04: unless ``ignoreCompareQuantity``, each quantity needs ``compareQuantity``
   (or, from 2026-01, ``changeFromQuantity``) equal to the stored value;
 - from 2026-04: every quantity must carry ``changeFromQuantity`` (explicit null skips the
-  check) and the field needs ``@idempotent(key:)``; ``compareQuantity`` is ignored.
+  check) and the field needs ``@idempotent(key:)``; ``compareQuantity`` and
+  ``ignoreCompareQuantity`` are not in the schema served (refused as invalid variables);
+- from 2026-10: ITEM_NOT_STOCKED_AT_LOCATION is gone: quantities set or adjusted at a location
+  that does not stock the item stock it there.
 A batch is all-or-nothing: any user error leaves stock untouched.
 """
 
