@@ -31,16 +31,16 @@ HEALTH_FIELDS = [
 # fails to serialize against the first).
 CLAIM_PROBE_SQL = """
     UPDATE retail_backend
-       SET circuit_state = 'half_open', circuit_probe_at = (now() AT TIME ZONE 'UTC')
+       SET circuit_state = 'half_open', circuit_probe_at = (clock_timestamp() AT TIME ZONE 'UTC')
      WHERE id = %(id)s
        AND ((circuit_state = 'open'
              AND COALESCE(circuit_opened_at, '-infinity'::timestamp)
-                 <= (now() AT TIME ZONE 'UTC')
+                 <= (clock_timestamp() AT TIME ZONE 'UTC')
                     - make_interval(secs => COALESCE(circuit_cooldown, 0)))
          OR (circuit_state = 'half_open'
              AND (circuit_probe_at IS NULL
                   OR circuit_probe_at
-                     < (now() AT TIME ZONE 'UTC') - make_interval(secs => %(stale)s))))
+                     < (clock_timestamp() AT TIME ZONE 'UTC') - make_interval(secs => %(stale)s))))
  RETURNING id
 """
 
@@ -282,13 +282,13 @@ class RetailBackend(models.Model):
             query = (
                 "UPDATE retail_backend SET circuit_state = 'closed', circuit_failure_count = 0, "
                 "circuit_opened_at = NULL, circuit_probe_at = NULL, "
-                "last_success_at = (now() AT TIME ZONE 'UTC') WHERE id = %s"
+                "last_success_at = (clock_timestamp() AT TIME ZONE 'UTC') WHERE id = %s"
             )
             params = (self.id,)
         else:
             query = (
                 "UPDATE retail_backend SET circuit_state = 'open', circuit_probe_at = NULL, "
-                "circuit_opened_at = (now() AT TIME ZONE 'UTC'), "
+                "circuit_opened_at = (clock_timestamp() AT TIME ZONE 'UTC'), "
                 "circuit_failure_count = circuit_failure_count + 1, circuit_last_error = %s "
                 "WHERE id = %s"
             )
