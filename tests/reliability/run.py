@@ -11,9 +11,12 @@ RC_REL_CATCHUP (orders found by the catch-up poll under faults, 50), RC_REL_KILL
 flight when Odoo is killed, 40), RC_REL_SF_ORDERS (Shopify orders placed while Salesforce is
 down, 30), RC_REL_SF_DOWN_SECONDS (how long Salesforce is down at least, 120; several minutes
 with e.g. 300), RC_REL_ROTATION_ORDERS (orders flowing during the secret rotation, 40),
-RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_SCENARIOS (comma-separated subset of
-duplicates,concurrent,bad_inputs,faults,kill,secret_rotation,bad_inputs_salesforce,
-salesforce_down), RC_REL_DB
+RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_OUTAGE_SECONDS (how long Shopify
+fails every call in the outage scenario, 120; the issue's figure is 600),
+RC_REL_OUTAGE_ORDERS (orders arriving meanwhile, 200; 1000 for the issue's figure),
+RC_REL_OUTAGE_COOLDOWN (the circuit cooldown during it, 60), RC_REL_SCENARIOS
+(comma-separated subset of duplicates,concurrent,bad_inputs,faults,kill,secret_rotation,
+outage,bad_inputs_salesforce,salesforce_down), RC_REL_DB
 (retail_reliability), RC_REL_PORT (8089), RC_REL_SHOPIFY_PORT (8721),
 RC_REL_SALESFORCE_PORT (8722; salesforce_down runs last, on a stack of its own with the
 Salesforce sandbox and backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a
@@ -37,7 +40,7 @@ ODOO_PORT = int(os.environ.get("RC_REL_PORT", "8089"))
 SHOPIFY_PORT = int(os.environ.get("RC_REL_SHOPIFY_PORT", "8721"))
 SALESFORCE_PORT = int(os.environ.get("RC_REL_SALESFORCE_PORT", "8722"))
 COOLDOWN = int(os.environ.get("RC_REL_COOLDOWN", "10"))
-ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation",
+ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation", "outage",
        "bad_inputs_salesforce", "salesforce_down"]
 # Scenarios run on the stack with the Salesforce sandbox and backend.
 SALESFORCE_SCENARIOS = ("bad_inputs_salesforce", "salesforce_down")
