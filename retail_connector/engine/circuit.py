@@ -10,9 +10,24 @@ work, its failure opens it again for another cooldown.
 
 import math
 import random
+import threading
 from datetime import timedelta
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+# Answers received from a channel by this thread: a job whose work called nothing (a customer
+# webhook mapped from its payload) says nothing about the channel's health.
+_ANSWERS = threading.local()
+
+
+def note_answer():
+    """Adapters call this for each answer of their channel that is not a failure."""
+    _ANSWERS.count = getattr(_ANSWERS, "count", 0) + 1
+
+
+def answer_count():
+    """How many channel answers this thread has noted so far."""
+    return getattr(_ANSWERS, "count", 0)
 
 
 def parked_wait(state, opened_at, cooldown_seconds, now):

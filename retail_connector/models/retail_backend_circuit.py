@@ -118,8 +118,11 @@ class RetailBackend(models.Model):
         if state == circuit.OPEN:
             self._circuit_schedule_resume()
 
-    def _circuit_record_success(self):
+    def _circuit_record_success(self, close=True):
         """Close the circuit after a success; refresh ``last_success_at`` at most once a minute.
+
+        ``close=False`` (an ordinary job): an open circuit is left to its probe, since a job
+        that was already running when it opened says little about the channel now.
 
         Every job ends here: writing the backend row each time made concurrent jobs conflict
         on it (and queue_job run them twice), so a healthy backend is left untouched.
@@ -128,6 +131,8 @@ class RetailBackend(models.Model):
         now = fields.Datetime.now()
         values = {}
         reopened = self.circuit_state != circuit.CLOSED
+        if reopened and not close:
+            return
         if reopened or self.circuit_failure_count:
             values.update(
                 circuit_state=circuit.CLOSED,

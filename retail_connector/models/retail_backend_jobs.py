@@ -36,6 +36,7 @@ class RetailBackend(models.Model):
             towards the circuit breaker, successes close it.
         """
         self.ensure_one()
+        answers = circuit.answer_count()
         try:
             with self.env.cr.savepoint():
                 value = work()
@@ -55,11 +56,17 @@ class RetailBackend(models.Model):
             _logger.exception("Unexpected error in retail connector job")
             failure = DataError(f"Unexpected error ({type(error).__name__}): {error}")
         else:
-            self._circuit_record_success()
+            if circuit.answer_count() > answers or not self._channel_notes_answers():
+                self._circuit_record_success(close=False)
             return "done", value
         if isinstance(failure, AuthError) or getattr(failure, "circuit", False):
             self._circuit_record_failure(failure)
         return failure.kind, failure
+
+    def _channel_notes_answers(self):
+        """Channel hook: whether its adapter notes each answer (``circuit.note_answer``), so
+        that only work that reached the channel counts as a success for the circuit."""
+        return False
 
     def _retry_delay(self, error, attempt):
         """Seconds to wait before retrying after ``error`` on attempt number ``attempt``."""
