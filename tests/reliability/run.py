@@ -14,8 +14,11 @@ flight when Odoo is killed, 40), RC_REL_SF_ORDERS (Shopify orders placed while S
 down, 30), RC_REL_SF_DOWN_SECONDS (how long Salesforce is down at least, 120; several minutes
 with e.g. 300), RC_REL_ROTATION_ORDERS (orders flowing during the secret rotation, 40),
 RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_REFUNDS (orders refunded in
-``refunds``, 10), RC_REL_SCENARIOS (comma-separated subset of duplicates,concurrent,
-bad_inputs,faults,kill,secret_rotation,refunds,bad_inputs_salesforce,salesforce_down), RC_REL_DB
+``refunds``, 10), RC_REL_OUTAGE_SECONDS (how long Shopify fails every call in the outage
+scenario, 120; the issue's figure is 600), RC_REL_OUTAGE_ORDERS (orders arriving meanwhile,
+200; 1000 for the issue's figure), RC_REL_OUTAGE_COOLDOWN (the circuit cooldown during it, 60),
+RC_REL_SCENARIOS (comma-separated subset of duplicates,concurrent,bad_inputs,faults,kill,
+secret_rotation,refunds,outage,bad_inputs_salesforce,salesforce_down), RC_REL_DB
 (retail_reliability), RC_REL_PORT (8089), RC_REL_SHOPIFY_PORT (8721),
 RC_REL_SALESFORCE_PORT (8722; salesforce_down runs last, on a stack of its own with the
 Salesforce sandbox and backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a
@@ -41,7 +44,7 @@ SALESFORCE_PORT = int(os.environ.get("RC_REL_SALESFORCE_PORT", "8722"))
 COOLDOWN = int(os.environ.get("RC_REL_COOLDOWN", "10"))
 SCENARIOS = {**scenarios.SCENARIOS, "refunds": refunds.refunds}
 ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation", "refunds",
-       "bad_inputs_salesforce", "salesforce_down"]
+       "outage", "bad_inputs_salesforce", "salesforce_down"]
 # Scenarios run on the stack with the Salesforce sandbox and backend.
 SALESFORCE_SCENARIOS = ("bad_inputs_salesforce", "salesforce_down")
 SELECTED = [s.strip() for s in os.environ.get("RC_REL_SCENARIOS", ",".join(ALL)).split(",")

@@ -13,6 +13,7 @@ from tests.e2e import shopify_client as sc
 from tests.e2e.harness import log, odoo_env
 from tests.reliability import bad_inputs as more_bad_inputs
 from tests.reliability import books as ledger
+from tests.reliability import outage as outage_scenario
 
 ORDERS = int(os.environ.get("RC_REL_ORDERS", "200"))
 CONCURRENT = int(os.environ.get("RC_REL_CONCURRENT", "20"))
@@ -731,4 +732,5 @@ SCENARIOS = {
     "kill": kill,
     "salesforce_down": salesforce_down,
     "secret_rotation": secret_rotation,
+    "outage": outage_scenario.outage,
 }
