@@ -50,7 +50,7 @@ class TestSalesforceLimits(SalesforceFlowMixin, TransactionCase):
         for _try in range(self.backend.max_attempts + 2):
             self.end_pause()
             report = event._process_job()
-            self.assertIn("circuit open: postponed", report)
+            self.assertIn("paused: postponed", report)
             self.assertEqual((event.state, event.attempts), ("queued", 0))
             self.assertGreater(self.backend.paused_until, fields.Datetime.now())
         self.assertEqual(self.counter("GET limits"), 0)  # refused before reaching /limits
@@ -89,8 +89,9 @@ class TestSalesforceLimits(SalesforceFlowMixin, TransactionCase):
         for _try in range(self.backend.circuit_threshold + 1):
             report = event._process_job()
             self.assertIn("transient failure, retry in", report)
+            # 10 s asked, plus at most 20 % of retry jitter (whole seconds).
             self.assertLessEqual(event.next_retry_at - fields.Datetime.now(),
-                                 timedelta(seconds=10))
+                                 timedelta(seconds=13))
         self.assertEqual(self.backend.circuit_state, "closed")
         self.assertFalse(self.backend.paused_until)
         self.assertEqual(event._process_job()[:4], "done")
