@@ -151,7 +151,7 @@ class ShopifyProductExporter(Exporter):
         record_failure(
             self.backend, self.flow,
             f"Product {template.display_name} not sent to Shopify: {message}",
-            key_hint=template.id, payload={"template_id": template.id},
+            record=template, payload={"template_id": template.id},
         )
 
     # ------------------------------------------------------------------

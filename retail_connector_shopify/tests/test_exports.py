@@ -239,9 +239,12 @@ class TestShopifyExports(ShopifyCase):
         before = self.calls("InventorySetQuantities")
         for attempt in (1, 2):
             self.export_stock(ghost)
-            messages = self.failed_events().mapped("error_message")
-            self.assertEqual(len(messages), attempt)
-            self.assertTrue(all("INVALID_INVENTORY_ITEM" in m for m in messages), messages)
+            events = self.failed_events()
+            # one open exception row per record, updated on each failure
+            self.assertEqual(len(events), 1)
+            self.assertEqual(events.attempts, attempt)
+            self.assertEqual((events.res_model, events.res_id), (ghost._name, ghost.id))
+            self.assertIn("INVALID_INVENTORY_ITEM", events.error_message)
         # first attempt, the same key refused, the same input under a fresh key
         self.assertEqual(self.calls("InventorySetQuantities") - before, 3)
 
