@@ -32,9 +32,8 @@ import math
 import uuid
 from dataclasses import dataclass, field
 
-from odoo.addons.retail_connector.engine.failures import record_outbound_failure
-
 from odoo.addons.retail_connector.canonical import StockLevel
+from odoo.addons.retail_connector.engine.failures import record_outbound_failure
 from odoo.addons.retail_connector.engine.outbound import Exporter
 from odoo.addons.retail_connector.engine.stock import available_quantities
 from odoo.addons.retail_connector.errors import DataError
