@@ -13,15 +13,18 @@ from odoo import fields
 OPEN_STATES = ("received", "queued", "failed")
 
 
-def _open_domain(backend, flow, record):
-    return [
+def _open_rows(backend, flow, record):
+    Event = backend.env["retail.event"].sudo()
+    domain = [
         ("backend_id", "=", backend.id),
         ("direction", "=", "out"),
         ("topic", "=", f"export/{flow}"),
         ("state", "in", OPEN_STATES),
-        ("res_model", "=", record._name if record else False),
-        ("res_id", "=", record.id if record else False),
     ]
+    if record:
+        domain += [("res_model", "=", record._name), ("res_id", "=", record.id)]
+        return Event.search(domain, order="id")
+    return Event.search(domain, order="id").filtered(lambda event: not event.res_model)
 
 
 def record_outbound_failure(backend, flow, message, kind="data", record=None, payload=None,
@@ -37,7 +40,7 @@ def record_outbound_failure(backend, flow, message, kind="data", record=None, pa
         mail_create_nosubscribe=True,
     )
     record = record.sudo()[:1] if record else None
-    event = Event.search(_open_domain(backend, flow, record), order="id", limit=1)
+    event = Event.browse(_open_rows(backend, flow, record)[:1].id)
     body = json.dumps(dict(payload or {}, flow=flow), default=str)
     if not event:
         key = f"export:{flow}:{record._name if record else '-'}:{record.id if record else '-'}"
@@ -65,6 +68,8 @@ def close_outbound_failures(backend, flow, records=None):
     """Close the open exception rows of ``flow`` for ``records`` (or the flow's run-wide row
     when ``records`` is None): what failed has now been sent."""
     Event = backend.env["retail.event"].sudo().with_context(retail_event_internal=True)
+    if records is not None and not records:
+        return Event
     domain = [
         ("backend_id", "=", backend.id),
         ("direction", "=", "out"),
@@ -72,12 +77,10 @@ def close_outbound_failures(backend, flow, records=None):
         ("state", "in", OPEN_STATES),
     ]
     if records is None:
-        domain.append(("res_model", "=", False))
-    elif not records:
-        return Event
+        events = Event.search(domain).filtered(lambda event: not event.res_model)
     else:
         domain += [("res_model", "=", records._name), ("res_id", "in", records.ids)]
-    events = Event.search(domain)
+        events = Event.search(domain)
     if events:
         events.write({"state": "done", "done_at": fields.Datetime.now(), "next_retry_at": False})
     return events

@@ -10,6 +10,7 @@ then record the outcome in another short transaction.
 from contextlib import contextmanager
 
 import odoo
+from odoo import api
 
 
 def shares_test_transaction(env):
@@ -35,4 +36,13 @@ def short_transaction(env, same=False):
             env.flush_all()
         return
     with env.registry.cursor() as cr:
-        yield env(cr=cr)
+        yield environment(env.registry, cr, env.uid, env.context, env.su)
+
+
+def environment(registry, cr, uid, context, su=False):
+    """An environment on ``cr`` of ``registry`` known already: without it, the first
+    environment of a cursor looks its registry up under the registries' global lock, which a
+    thread of the server may hold for long (e.g. while it loads modules or runs tests)."""
+    if cr.transaction is None:
+        cr.transaction = api.Transaction(registry)
+    return api.Environment(cr, uid, context, su=su)

@@ -2,6 +2,7 @@ from . import (
     test_adapter,
     test_backend_actions,
     test_dry_run,
+    test_export_concurrency,
     test_exports,
     test_flows,
     test_install,
