@@ -134,7 +134,7 @@ class Exporter:
                 report.skipped += 1
             else:
                 changed.append((binding, record, digest))
-        retry_after = None
+        retry_after, sent = None, self.env[self.binding_model]
         for start in range(0, len(changed), self.batch_size):
             chunk = changed[start : start + self.batch_size]
             calls_before = self.calls
@@ -146,12 +146,14 @@ class Exporter:
                 error = failures.get(binding.id)
                 if error is None:
                     binding.write({"sync_hash": digest, "sync_date": now, "export_pending": False})
+                    sent |= binding
                     report.sent += 1
                 elif isinstance(error, TransientError):
                     retry_after = max(retry_after or 0, error.retry_after or 1)
                 else:
                     binding.export_pending = False
                     self.record_failure(binding, record, digest, error)
+        close_outbound_failures(self.backend, self.flow, sent.odoo_id)
         report.calls = self.calls
         if retry_after is not None:
             self.backend._schedule_export(self.flow, delay=retry_after)
@@ -162,7 +164,7 @@ class Exporter:
         target = binding.odoo_id
         return record_outbound_failure(
             self.backend, self.flow, f"{target.display_name}: {error}", kind=error.kind,
-            record=binding,
+            record=target,
             payload={
                 "binding_model": binding._name,
                 "binding_id": binding.id,
@@ -249,7 +251,7 @@ class Exporter:
             self.record_failure(binding, record, digest, error)
         sent = Binding.browse([bid for bid, (outcome, _d) in outcomes.items() if outcome == "sent"])
         sent -= getattr(self, "failed", None) or Binding  # refused in part by the channel
-        close_outbound_failures(self.backend, self.flow, sent)
+        close_outbound_failures(self.backend, self.flow, sent.odoo_id)
         report.calls = self.calls
         if retry_after is not None:
             self.backend._schedule_export(self.flow, delay=retry_after)

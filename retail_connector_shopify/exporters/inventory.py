@@ -188,7 +188,7 @@ class ShopifyInventoryExporter(Exporter):
                 f"Stock of {binding.odoo_id.display_name} not sent: its binding has no "
                 f"Shopify inventory item and no Shopify variant has the SKU '{sku or ''}'. "
                 "Set the product's Internal Reference to the variant's SKU, then retry.",
-                record=binding, payload={"binding_ids": binding.ids, "sku": sku},
+                record=binding.odoo_id, payload={"binding_ids": binding.ids, "sku": sku},
             )
         if found:
             with self.transaction():
@@ -315,7 +315,7 @@ class ShopifyInventoryExporter(Exporter):
             self.backend, self.flow,
             f"Stock of SKU '{level.sku or binding.odoo_id.display_name}' at Shopify location "
             f"{level.location_id} not sent: {message}",
-            record=binding,
+            record=binding.odoo_id,
             payload={"binding_ids": binding.ids, "sku": level.sku,
                      "location_id": level.location_id},
         )

@@ -243,7 +243,7 @@ class TestShopifyExports(ShopifyCase):
             # one open exception row per record, updated on each failure
             self.assertEqual(len(events), 1)
             self.assertEqual(events.attempts, attempt)
-            self.assertEqual((events.res_model, events.res_id), (ghost._name, ghost.id))
+            self.assertEqual((events.res_model, events.res_id), (bad._name, bad.id))
             self.assertIn("INVALID_INVENTORY_ITEM", events.error_message)
         # first attempt, the same key refused, the same input under a fresh key
         self.assertEqual(self.calls("InventorySetQuantities") - before, 3)
