@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 import requests
 import shopify
 
-from odoo.addons.retail_connector.engine import dry_run
+from odoo.addons.retail_connector.engine import circuit, dry_run
 from odoo.addons.retail_connector.errors import AuthError, DataError, TransientError
 
 from . import const
@@ -161,6 +161,7 @@ class ShopifyAdapter:
             )
         status = response.status_code
         if status < 400:
+            circuit.note_answer()
             return response
         message = f"Shopify {what}: HTTP {status}: {error_text(response)}"
         retry_after = parse_retry_after(response.headers.get("Retry-After"))

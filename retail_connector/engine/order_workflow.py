@@ -159,7 +159,9 @@ class OrderWorkflow:
             .with_context(active_model="account.move", active_ids=invoices.ids)
             .create(values)
         )
-        payments = wizard._create_payments()
+        # Odoo hands the payments back without sudo: the job's user (the webhook's public
+        # user) may not write them, so the channel's references are written as the wizard was.
+        payments = wizard._create_payments().sudo()
         if transaction is not None:
             payments.write(
                 {

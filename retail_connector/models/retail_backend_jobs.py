@@ -6,6 +6,7 @@ import psycopg2.errors
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..engine import circuit
 from ..engine.failures import close_outbound_failures
 from ..errors import AuthError, DataError, RetailError, TransientError, backoff_delay
 
@@ -36,6 +37,7 @@ class RetailBackend(models.Model):
             towards the circuit breaker, successes close it.
         """
         self.ensure_one()
+        answers = circuit.answer_count()
         try:
             with self.env.cr.savepoint():
                 value = work()
@@ -55,24 +57,37 @@ class RetailBackend(models.Model):
             _logger.exception("Unexpected error in retail connector job")
             failure = DataError(f"Unexpected error ({type(error).__name__}): {error}")
         else:
-            self._circuit_record_success()
+            if circuit.answer_count() > answers or not self._channel_notes_answers():
+                self._circuit_record_success(close=False)
             return "done", value
         if isinstance(failure, AuthError) or getattr(failure, "circuit", False):
             self._circuit_record_failure(failure)
         return failure.kind, failure
 
+    def _channel_notes_answers(self):
+        """Channel hook: whether its adapter notes each answer (``circuit.note_answer``), so
+        that only work that reached the channel counts as a success for the circuit."""
+        return False
+
     def _retry_delay(self, error, attempt):
         """Seconds to wait before retrying after ``error`` on attempt number ``attempt``."""
         if isinstance(error, AuthError):
-            return max(self.circuit_cooldown, 1)
-        return backoff_delay(attempt, getattr(error, "retry_after", None))
+            return circuit.jittered(max(self.circuit_cooldown, 1))
+        return circuit.jittered(backoff_delay(attempt, getattr(error, "retry_after", None)))
 
     # ------------------------------------------------------------------
     # Export jobs
     # ------------------------------------------------------------------
     def _schedule_export(self, flow, delay=0):
-        """Enqueue the export job of ``flow``; a pending one absorbs it (identity key)."""
+        """Enqueue the export job of ``flow``; a pending one absorbs it (identity key).
+
+        While the circuit is open nothing is enqueued: the records stay dirty, the resume job
+        holds the place and schedules every flow's export when the circuit closes.
+        """
         self.ensure_one()
+        if self._circuit_parks():
+            self._circuit_schedule_resume()
+            return None
         eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
         return self.with_delay(
             channel=self._job_channel(),
@@ -96,10 +111,13 @@ class RetailBackend(models.Model):
         self.ensure_one()
         if not self.active:
             return f"backend {self.name} is archived: nothing exported"
+        if self._circuit_parks():
+            self._circuit_schedule_resume()
+            return "circuit open: export parked until the circuit closes"
         wait = self._circuit_check()
-        if wait:
+        if wait:  # paused by a used-up quota
             self._schedule_export(flow, delay=wait)
-            return f"circuit open: export postponed by {wait}s"
+            return f"paused: export postponed by {wait}s"
         outcome, value = self._call_guarded(lambda: self._get_exporter(flow).run())
         if outcome == "done":
             close_outbound_failures(self, flow)  # the run-wide failure row, if one is open
@@ -107,12 +125,12 @@ class RetailBackend(models.Model):
         if outcome == "data":
             self.env["retail.event"]._record_outbound_failure(self, flow, value)
             return f"export failed: {value}"
+        if self._circuit_parks():
+            # The circuit decides when the channel is called again: the export waits parked
+            # and runs as soon as the probe closes the circuit, not after a long backoff.
+            self._circuit_schedule_resume()
+            return f"{outcome} failure, export parked until the circuit closes: {value}"
         delay = self._retry_delay(value, self.circuit_failure_count)
-        if self.circuit_state == "open":
-            # The circuit decides when the channel is called again: after its cooldown the
-            # job is the half-open probe. A longer backoff would leave the backlog waiting
-            # for minutes after the channel is back and the circuit closed.
-            delay = min(delay, max(self.circuit_cooldown, 1))
         self._schedule_export(flow, delay=delay)
         return f"{outcome} failure, export retried in {delay}s: {value}"
 

@@ -4,9 +4,13 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..access import USER_GROUP, requires_group
 
+# The database server's clock in epoch milliseconds (advances within a transaction).
+EPOCH_MS_SQL = "extract(epoch FROM clock_timestamp()) * 1000"
 # Attempts after which a unique-constraint conflict is taken for a data problem.
 UNIQUE_RETRIES = 3
 
@@ -61,6 +65,12 @@ class RetailEvent(models.Model):
     started_at = fields.Datetime(readonly=True)
     done_at = fields.Datetime(readonly=True, index=True)
     next_retry_at = fields.Datetime(readonly=True)
+    # Millisecond clocks (epoch ms) of the database server, written by SQL clock_timestamp():
+    # Datetime fields keep whole seconds, too coarse for the dashboard's latencies, and one
+    # clock serves every Odoo node.
+    received_ms = fields.Float(string="Received (epoch ms)", readonly=True, copy=False)
+    started_ms = fields.Float(string="Started (epoch ms)", readonly=True, copy=False)
+    done_ms = fields.Float(string="Done (epoch ms)", readonly=True, copy=False)
     duration_ms = fields.Integer(
         string="Received to Done (ms)", compute="_compute_duration", store=True
     )
@@ -73,6 +83,12 @@ class RetailEvent(models.Model):
         help="The draft mapping to complete before retrying.",
     )
     job_uuid = fields.Char(readonly=True, copy=False)
+    parked = fields.Boolean(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Waiting in the inbox, with no job, for the backend's circuit to close.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Assigned To",
@@ -89,10 +105,61 @@ class RetailEvent(models.Model):
         )
     ]
 
+    def init(self):
+        super().init()
+        self.env.cr.execute(
+            f"ALTER TABLE {self._table} ALTER COLUMN received_ms SET DEFAULT ({EPOCH_MS_SQL})"
+        )
+        # The smart buttons of sale orders, partners, ... look their events up by record.
+        create_index(
+            self.env.cr, "retail_event_res_idx", self._table, ["res_model", "res_id"],
+            where="res_id IS NOT NULL",
+        )
+        # The dashboard's latencies: done events of a backend over a time window.
+        create_index(
+            self.env.cr, "retail_event_backend_done_ms_idx", self._table,
+            ["backend_id", "done_ms"], where="done_ms IS NOT NULL",
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        # received_ms is the column's default, the database's clock: not known to the cache
+        events.invalidate_recordset(["received_ms"])
+        return events
+
+    def _stamp(self, column):
+        """Write the database's clock, in epoch milliseconds, into ``column`` of the events."""
+        if not self:
+            return
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET %s = (%s) WHERE id = ANY(%s)",
+                SQL.identifier(self._table),
+                SQL.identifier(column),
+                SQL(EPOCH_MS_SQL),
+                self.ids,
+            )
+        )
+        self.invalidate_recordset([column, "duration_ms"])
+        if column == "done_ms":
+            # duration_ms reads the precise clocks where they are known
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET duration_ms = round(done_ms - received_ms) "
+                    "WHERE id = ANY(%s) AND received_ms IS NOT NULL",
+                    SQL.identifier(self._table),
+                    self.ids,
+                )
+            )
+
     @api.depends("received_at", "done_at")
     def _compute_duration(self):
         for event in self:
-            if event.received_at and event.done_at:
+            if event.received_ms and event.done_ms:
+                event.duration_ms = round(event.done_ms - event.received_ms)
+            elif event.received_at and event.done_at:
                 delta = event.done_at - event.received_at
                 event.duration_ms = int(delta.total_seconds() * 1000)
             else:
@@ -133,9 +200,16 @@ class RetailEvent(models.Model):
 
         ``new``: the events were just created, so no job of theirs can exist yet and the
         identity check (one query per job) is skipped on the intake's hot path.
+
+        While the backend's circuit is open the events are parked instead: they wait in the
+        inbox with no job, one resume job per backend holds their place, and they are
+        enqueued again in the order received when the circuit closes.
         """
         for event in self:
             backend = event.backend_id
+            if backend._circuit_parks():
+                event._park()
+                continue
             eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
             job = event.with_delay(
                 channel=backend._job_channel(),
@@ -143,11 +217,19 @@ class RetailEvent(models.Model):
                 eta=eta,
                 description=f"{backend.name}: {event.topic} {event.external_id or ''}",
             )._process_job(replay=replay)
-            values = {"state": "queued", "next_retry_at": eta}
+            values = {"state": "queued", "next_retry_at": eta, "parked": False}
             if job:
                 values["job_uuid"] = job.uuid
             event.with_context(retail_event_internal=True).write(values)
         return True
+
+    def _park(self):
+        """Leave the event in the inbox without a job until the circuit closes."""
+        self.ensure_one()
+        self.with_context(retail_event_internal=True).write(
+            {"state": "queued", "parked": True, "job_uuid": False, "next_retry_at": False}
+        )
+        self.backend_id._circuit_schedule_resume()
 
     def _job_store_values(self, job):
         """queue_job hook: an import job carries its event's backend and topic."""
@@ -163,10 +245,13 @@ class RetailEvent(models.Model):
         backend = self.backend_id
         if not backend.active:
             return f"backend {backend.name} is archived: event left {self.state}"
+        if backend._circuit_parks():
+            self._park()
+            return "circuit open: event parked until the circuit closes"
         wait = backend._circuit_check()
-        if wait:
+        if wait:  # paused by a used-up quota
             self._enqueue(delay=wait, replay=replay)
-            return f"circuit open: postponed by {wait}s"
+            return f"paused: postponed by {wait}s"
         handler = backend.with_context(retail_no_export=True)._get_event_handler(self.topic)
         if handler is None:
             return self._mark_failed(
@@ -181,6 +266,7 @@ class RetailEvent(models.Model):
         self.with_context(retail_event_internal=True).write(
             {"started_at": fields.Datetime.now(), "attempts": self.attempts + 1}
         )
+        self._stamp("started_ms")
         outcome, value = backend._call_guarded(lambda: handler(self))
         if outcome == "done":
             return self._mark_done(value)
@@ -233,6 +319,7 @@ class RetailEvent(models.Model):
         if isinstance(record, models.BaseModel) and len(record) == 1:
             values.update(res_model=record._name, res_id=record.id)
         self.with_context(retail_event_internal=True).write(values)
+        self._stamp("done_ms")
         self._close_superseded()
         return f"done: {record if isinstance(record, str) else values.get('res_model', '')}"
 

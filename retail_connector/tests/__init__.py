@@ -5,6 +5,7 @@ from . import (
     test_concurrency,
     test_dry_run,
     test_event_flow,
+    test_exception_hygiene,
     test_generic_webhook,
     test_intake,
     test_jobs_dashboard,

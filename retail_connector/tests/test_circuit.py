@@ -1,3 +1,4 @@
+import random
 from datetime import timedelta
 
 from odoo import fields
@@ -12,46 +13,89 @@ from .common import RetailCase
 
 @tagged("post_install", "-at_install")
 class TestCircuitBreaker(RetailCase):
+    def setUp(self):
+        super().setUp()
+        # The probe's claim and outcome are committed on cursors of their own: in test mode
+        # they run on the test's transaction, which holds the uncommitted backend.
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+
     def test_pure_transitions(self):
         now = fields.Datetime.now()
         self.assertEqual(circuit.after_failure("closed", 0, 3, "transient"), ("closed", 1))
         self.assertEqual(circuit.after_failure("closed", 2, 3, "transient"), ("open", 3))
         self.assertEqual(circuit.after_failure("closed", 0, 3, "auth"), ("open", 1))
         self.assertEqual(circuit.after_failure("half_open", 0, 3, "transient"), ("open", 1))
-        self.assertEqual(circuit.allows_call("open", now, 60, now)[:2], (False, "open"))
-        self.assertEqual(
-            circuit.allows_call("open", now - timedelta(seconds=61), 60, now),
-            (True, "half_open", 0),
+        self.assertEqual(circuit.parked_wait("closed", None, 60, now), 0)
+        self.assertEqual(circuit.parked_wait("open", now, 60, now), 60)
+        self.assertEqual(circuit.parked_wait("open", now - timedelta(seconds=61), 60, now), 1)
+        self.assertEqual(circuit.parked_wait("half_open", now, 60, now), 60)
+
+    def test_jitter_only_adds_and_spreads(self):
+        rng = random.Random(7)
+        delays = [circuit.jittered(100, spread=0.2, rng=rng) for _i in range(50)]
+        self.assertTrue(all(100 <= delay <= 120 for delay in delays), delays)
+        self.assertGreater(len(set(delays)), 5, "retries of many workers do not coincide")
+        self.assertEqual(circuit.jittered(0), 0)
+
+    def _open(self):
+        for _attempt in range(3):
+            self.backend._circuit_record_failure(TransientError("HTTP 503"))
+        self.assertEqual(self.backend.circuit_state, "open")
+
+    def _jobs(self):
+        return self.env["queue.job"].search(
+            [("retail_backend_id", "=", self.backend.id)], order="id"
         )
 
-    def test_consecutive_failures_open_then_probe_closes(self):
-        backend = self.backend
-        for _attempt in range(2):
-            backend._circuit_record_failure(TransientError("HTTP 503"))
-        self.assertEqual(backend.circuit_state, "closed")
-        backend._circuit_record_failure(TransientError("HTTP 503"))
-        self.assertEqual(backend.circuit_state, "open")
-        self.assertEqual(backend.circuit_last_error, "HTTP 503")
-        self.assertGreater(backend._circuit_check(), 0)
+    def test_open_circuit_parks_events_without_a_job_each(self):
+        self._open()
+        self.assertGreater(self.backend._circuit_check(), 0)
+        self.assertEqual(len(self._jobs()), 1, "one resume job holds the place")
+        events = self.env["retail.event"]
+        for index in range(25):
+            payload = self.customer_payload(external_id=f"C-{index}")
+            events |= self.store(payload, key=f"e{index}")[0]
+        self.assertEqual(set(events.mapped("state")), {"queued"})
+        self.assertTrue(all(events.mapped("parked")))
+        self.assertFalse(any(events.mapped("job_uuid")))
+        self.assertEqual(len(self._jobs()), 1, "25 events waiting add no job")
+        (resume,) = self._jobs()
+        self.assertEqual(resume.method_name, "_circuit_resume")
+        self.assertGreater(resume.eta, fields.Datetime.now() + timedelta(seconds=50))
 
-        # Jobs wait while the circuit is open: the event is postponed, not attempted.
+        # A manual retry while the circuit is open leaves the event parked, without a job.
+        events[:3].action_retry()
+        self.assertEqual(len(self._jobs()), 1)
+
+    def test_probe_closes_and_parked_events_flow_in_received_order(self):
+        self._open()
+        events = self.env["retail.event"]
+        for index in range(5):
+            payload = self.customer_payload(external_id=f"C-{index}")
+            events |= self.store(payload, key=f"e{index}")[0]
+        self.backend.circuit_opened_at = fields.Datetime.now() - timedelta(seconds=61)
+        self.env.flush_all()
         with trap_jobs() as trap:
-            event, _created = self.store(self.customer_payload())
+            self.env["retail.backend"]._cron_circuit_probe()
+            self.assertEqual(self.backend.circuit_state, "closed")
+            self.assertEqual(self.backend.circuit_failure_count, 0)
+            released = [job.recordset.id for job in trap.enqueued_jobs]
+            self.assertEqual(released, sorted(events.ids), "enqueued in the order received")
+            self.assertFalse(any(events.mapped("parked")))
             trap.perform_enqueued_jobs()
-            self.assertEqual(event.state, "queued")
-            self.assertEqual(event.attempts, 0)
-            trap.assert_jobs_count(1)
-            self.assertGreater(
-                trap.enqueued_jobs[0].eta, fields.Datetime.now() + timedelta(seconds=30)
-            )
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertTrue(self.backend.last_success_at)
 
-            # After the cooldown the next call is a probe; its success closes the circuit.
-            backend.circuit_opened_at = fields.Datetime.now() - timedelta(seconds=61)
-            trap.perform_enqueued_jobs()
-        self.assertEqual(event.state, "done")
-        self.assertEqual(backend.circuit_state, "closed")
-        self.assertEqual(backend.circuit_failure_count, 0)
-        self.assertTrue(backend.last_success_at)
+    def test_probe_not_due_before_the_cooldown(self):
+        self._open()
+        self.env.flush_all()
+        self.assertEqual(self.backend._circuit_probe_once(), "busy")
+        self.assertEqual(self.backend.circuit_state, "open")
+        with trap_jobs() as trap:
+            self.env["retail.backend"]._cron_circuit_probe()
+            trap.assert_jobs_count(0)
+        self.assertEqual(self.backend.circuit_state, "open")
 
     def test_half_open_failure_reopens(self):
         backend = self.backend
@@ -61,10 +105,14 @@ class TestCircuitBreaker(RetailCase):
                 "circuit_opened_at": fields.Datetime.now() - timedelta(seconds=120),
             }
         )
-        self.assertEqual(backend._circuit_check(), 0)
+        self.env.flush_all()
+        self.assertTrue(backend._circuit_claim_probe())
         self.assertEqual(backend.circuit_state, "half_open")
-        backend._circuit_record_failure(TransientError("still down"))
+        self.assertFalse(backend._circuit_claim_probe(), "the probe is taken")
+        self.assertGreater(backend._circuit_check(), 0, "half-open lets no ordinary call go")
+        backend._circuit_store_probe(TransientError("still down"))
         self.assertEqual(backend.circuit_state, "open")
+        self.assertIn("still down", backend.circuit_last_error)
         self.assertGreater(backend._circuit_check(), 0)
 
     def test_auth_error_opens_at_once_and_posts_a_message(self):
@@ -84,6 +132,7 @@ class TestCircuitBreaker(RetailCase):
                 "circuit_opened_at": fields.Datetime.now() - timedelta(seconds=120),
             }
         )
+        self.env.flush_all()
         self.env["retail.backend"]._cron_circuit_probe()
         self.assertEqual(self.backend.circuit_state, "closed")
 
@@ -123,28 +172,63 @@ class TestAlerts(RetailCase):
 @tagged("post_install", "-at_install")
 class TestDashboard(RetailCase):
     def test_figures_come_from_known_events(self):
-        now = fields.Datetime.now()
+        self.env.cr.execute("SELECT extract(epoch FROM clock_timestamp()) * 1000")
+        now_ms = self.env.cr.fetchone()[0]
         for index, (state, duration, attempts) in enumerate(
             [("done", 100, 1), ("done", 300, 2), ("done", 200, 1), ("failed", 0, 3)]
         ):
             event, _created = self.store("{}", key=f"k{index}", topic="order")
+            received = now_ms - 60000
             event.with_context(retail_event_internal=True).write(
                 {
                     "state": state,
                     "attempts": attempts,
-                    "received_at": now - timedelta(seconds=60),
-                    "done_at": now - timedelta(seconds=60) + timedelta(milliseconds=duration)
-                    if state == "done"
-                    else False,
+                    "received_ms": received,
+                    "done_ms": received + duration if state == "done" else False,
                 }
             )
         backend = self.backend
         backend.invalidate_recordset()
         self.assertEqual(backend.dashboard_orders_last_hour, 4)
         self.assertEqual(backend.dashboard_latency_p50, 200)
+        self.assertAlmostEqual(backend.dashboard_latency_p95, 290, places=3)  # 200 + .9 × 100
         self.assertEqual(backend.dashboard_retried_today, 2)
         self.assertGreaterEqual(backend.dashboard_sync_lag, 59)
         self.assertTrue(backend.dashboard_needs_person, "a failed event needs a person")
+
+    def test_sub_second_imports_show_their_milliseconds(self):
+        events = self.env["retail.event"]
+        with trap_jobs() as trap:
+            for index in range(6):
+                payload = self.customer_payload(
+                    external_id=f"F-{index}", email=f"fast{index}@example.com"
+                )
+                events |= self.store(payload, key=f"fast-{index}")[0]
+            trap.perform_enqueued_jobs()
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertTrue(all(events.mapped("received_ms")), "stamped by the database")
+        self.assertTrue(all(e.received_ms <= e.started_ms <= e.done_ms for e in events))
+        durations = sorted(e.done_ms - e.received_ms for e in events)
+        self.assertGreater(durations[0], 0)
+        self.assertEqual(events.mapped("duration_ms"), [round(d) for d in (
+            e.done_ms - e.received_ms for e in events)])
+        # The same percentiles, counted here from the rows (linear interpolation).
+        expected_p50 = (durations[2] + durations[3]) / 2
+        expected_p95 = durations[4] + 0.75 * (durations[5] - durations[4])
+        backend = self.backend
+        backend.invalidate_recordset()
+        self.assertGreater(backend.dashboard_latency_p50, 0, "sub-second is not 0 ms")
+        # shown to a tenth of a millisecond
+        self.assertAlmostEqual(backend.dashboard_latency_p50, expected_p50, delta=0.051)
+        self.assertAlmostEqual(backend.dashboard_latency_p95, expected_p95, delta=0.051)
+
+    def test_smart_button_lookup_has_an_index(self):
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'retail_event' "
+            "AND indexname = 'retail_event_res_idx'"
+        )
+        (definition,) = self.env.cr.fetchone()
+        self.assertIn("(res_model, res_id)", definition)
 
     def test_stock_export_latency_comes_from_the_stock_jobs(self):
         now = fields.Datetime.now()

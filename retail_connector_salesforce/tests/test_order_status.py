@@ -127,7 +127,7 @@ class TestOrderStatus(SalesforceFlowMixin, TransactionCase):
         self.assertEqual(result, "sent 1, unchanged 0, in 2 call(s)")
         self.assertEqual(self.remote_order()["Odoo_Status__c"], "confirmed")
 
-    def test_outage_postpones_exports_and_the_other_channel_keeps_working(self):
+    def test_outage_parks_exports_and_the_other_channel_keeps_working(self):
         with trap_jobs() as trap:
             self.control.outage("503")
             sale = self.import_generic("G-2")
@@ -135,41 +135,43 @@ class TestOrderStatus(SalesforceFlowMixin, TransactionCase):
             results = []
             for _attempt in range(3):
                 results += self.perform(trap)
-            self.assertTrue(all("transient failure, export retried" in r for r in results),
-                            results)
+            self.assertTrue(all("transient failure, export" in r for r in results), results)
             self.assertEqual(self.backend.circuit_state, "open")
-            results = self.perform(trap)
-            self.assertIn("circuit open: export postponed", results[0])
+            self.assertIn("export parked until the circuit closes", results[-1])
             # the web shop order still ships while Salesforce is down
             self.ship(sale, "TRK-2")
-            self.assertEqual(len(self.export_jobs(trap)), 1, "one postponed job, coalesced")
-            self.assertFalse(self.events(direction="out"), "postponed, not failed")
+            self.assertFalse(self.export_jobs(trap, self.backend), "parked: no export job")
+            resume = [job for job in trap.enqueued_jobs if job.method_name == "_circuit_resume"]
+            self.assertEqual(len(resume), 1, "one job holds the place of the parked exports")
+            self.assertFalse(self.events(direction="out"), "parked, not failed")
             self.assertFalse(self.control.records("Order"))
 
             self.control.outage("none")
             self.backend.action_circuit_probe()
             self.assertEqual(self.backend.circuit_state, "closed")
-            (result,) = self.perform(trap)
-            self.assertEqual(result, "sent 1, unchanged 0, in 2 call(s)")
-            self.assertFalse(trap.enqueued_jobs)
+            results = self.perform(trap)
+            self.assertIn("sent 1, unchanged 0, in 2 call(s)", results)
+            self.assertFalse(self.export_jobs(trap))
         order = self.remote_order()
         self.assertEqual((order["Odoo_Status__c"], order["Odoo_Tracking__c"]),
                          ("shipped", "TRK-2"))
         self.assertEqual(len(self.control.records("Account")), 1)
 
-    def test_export_retry_once_open_waits_the_cooldown_not_a_long_backoff(self):
-        """After failures enough to open the circuit, the export comes back after the
-        cooldown (as the probe), not after the long backoff of its failure count: the backlog
-        drains as soon as Salesforce answers again."""
+    def test_export_once_open_waits_the_cooldown_not_a_long_backoff(self):
+        """After failures enough to open the circuit, the export is parked and the resume job
+        probes after the cooldown, not after the long backoff of its failure count: the
+        backlog drains as soon as Salesforce answers again."""
         self.backend.write({"circuit_cooldown": 30, "circuit_failure_count": 7})
         with trap_jobs() as trap:
             self.control.outage("503")
             self.import_generic("G-5")
             (result,) = self.perform(trap)
             self.assertEqual(self.backend.circuit_state, "open")
-            self.assertIn("export retried in 30s", result)
-            (job,) = self.export_jobs(trap)
-            self.assertLessEqual(job.eta, fields.Datetime.now() + timedelta(seconds=31))
+            self.assertIn("export parked until the circuit closes", result)
+            self.assertFalse(self.export_jobs(trap))
+            (resume,) = trap.enqueued_jobs
+            self.assertEqual(resume.method_name, "_circuit_resume")
+            self.assertLessEqual(resume.eta, fields.Datetime.now() + timedelta(seconds=34))
         self.control.outage("none")
 
     def test_customer_whose_account_cannot_be_created_fails_readably(self):

@@ -67,6 +67,7 @@ ORDER_FIELDS = f"""
   totalDiscountsSet {{ {MONEY} }}
   totalShippingPriceSet {{ {MONEY} }}
   currentTotalPriceSet {{ {MONEY} }}
+  totalRefundedSet {{ {SHOP_MONEY} }}
   taxLines {{ title rate ratePercentage priceSet {{ {MONEY} }} }}
   discountCodes
   lineItems(first: 5) {{

@@ -5,6 +5,8 @@ catch-up turns each node into the REST shape before storing it in the inbox unde
 webhook's topic, so that webhook and poll share one mapper and one importer from there on.
 """
 
+from decimal import Decimal
+
 # GraphQL display statuses → REST status strings.
 FULFILLMENT_STATUSES = {
     "UNFULFILLED": None,
@@ -100,6 +102,10 @@ def order_to_rest(node, line_items=None):
     ``line_items`` replaces the node's first page of lines when the caller paged the rest.
     """
     lines = line_items if line_items is not None else _nodes(node.get("lineItems"))
+    # A line's current quantity mixes edits and refunds; the REST body lists the refunds so
+    # the two can be told apart, the polled node does not: once anything was refunded, the
+    # polled order says nothing about edits (the refunds' own webhooks carry them).
+    refunded = Decimal(str(shop_amount(node.get("totalRefundedSet")) or "0")) != 0
     return {
         "id": legacy_id(node.get("legacyResourceId") or node.get("id")),
         "admin_graphql_api_id": node.get("id"),
@@ -130,7 +136,7 @@ def order_to_rest(node, line_items=None):
                 "name": line.get("name"),
                 "title": line.get("title"),
                 "quantity": line.get("quantity"),
-                "current_quantity": line.get("currentQuantity"),
+                "current_quantity": None if refunded else line.get("currentQuantity"),
                 "variant_id": legacy_id((line.get("variant") or {}).get("id")),
                 "product_id": legacy_id((line.get("product") or {}).get("id")),
                 "requires_shipping": line.get("requiresShipping"),

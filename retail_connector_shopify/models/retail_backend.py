@@ -148,6 +148,9 @@ class RetailBackend(models.Model):
         self.ensure_one()
         return ShopifyAdapter(self)
 
+    def _channel_notes_answers(self):
+        return self.backend_type == "shopify" or super()._channel_notes_answers()
+
     def _circuit_probe(self):
         if self.backend_type != "shopify":
             return super()._circuit_probe()

@@ -1,6 +1,7 @@
 from . import (
     test_adapter,
     test_backend_actions,
+    test_circuit_outage,
     test_dry_run,
     test_export_concurrency,
     test_exports,

@@ -103,6 +103,18 @@ class TestShopifyFlows(ShopifyCase):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(sale.partner_id.email, "ada@example.com")
 
+    def test_webhook_job_books_payments_as_the_public_user(self):
+        """A webhook's job runs as the user who received it (public, with sudo): Odoo hands the
+        payments back without sudo, and writing their transaction failed."""
+        order = self.place()
+        payload = self.control.rest("orders", order["id"])
+        with trap_jobs():
+            event, _created = self.deliver("orders/create", payload, "wh-public-1")
+        event.with_user(self.env.ref("base.public_user")).sudo()._process_job()
+        self.assertEqual(event.state, "done", event.error_message)
+        payments = self.sale_of(order["id"]).invoice_ids.matched_payment_ids
+        self.assertEqual(payments.mapped("retail_gateway"), ["manual"])
+
     def test_same_order_three_times_out_of_order(self):
         order = self.place(financial_status="pending")
         created = self.control.rest("orders", order["id"])

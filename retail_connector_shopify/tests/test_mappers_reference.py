@@ -255,3 +255,21 @@ class TestShopifyReferenceShapes(BaseCase):
         self.assertEqual(refund.adjustments, [])
         self.assertEqual((refund.lines[0].restock_type, refund.lines[0].restock),
                          ("legacy_restock", True))
+
+    def test_a_polled_order_with_refunds_says_nothing_about_edits(self):
+        from ..mappers.graphql import order_to_rest
+
+        def node(refunded):
+            return {
+                "id": "gid://shopify/Order/1",
+                "legacyResourceId": "1",
+                "totalPriceSet": {"shopMoney": {"amount": "30.00"}},
+                "totalRefundedSet": {"shopMoney": {"amount": refunded}},
+                "lineItems": {"nodes": [{"id": "gid://shopify/LineItem/7", "quantity": 3,
+                                         "currentQuantity": 2}]},
+            }
+
+        edited = order_from_rest(order_to_rest(node("0.00")))
+        self.assertEqual(edited.lines[0].current_quantity, 2.0)
+        refunded = order_from_rest(order_to_rest(node("10.00")))
+        self.assertIsNone(refunded.lines[0].current_quantity, "a refund is not an edit")

@@ -2,8 +2,10 @@
 neither lose nor duplicate an order.
 
 Each scenario prints ``RELIABILITY scenario=NAME sent=N expected=N created=N lost=N
-duplicates=N``; a summary line follows, and the exit status is 1 when any scenario lost or
-duplicated something (or a bad input did not get its clear outcome).
+duplicates=N books="..."``; a summary line follows, and the exit status is 1 when any scenario
+lost or duplicated something, when its books disagree with Shopify's (``books.py``: one sale
+order, one exact invoice, payments, credit notes and refund payments per Shopify order), or
+when a bad input did not get its clear outcome.
 
 Settings: RC_REL_ORDERS (orders of the triple-delivery scenario, 200; the issue's 1,000 is
 ``RC_REL_ORDERS=1000``), RC_REL_CONCURRENT (orders delivered concurrently, 20),
@@ -11,9 +13,12 @@ RC_REL_CATCHUP (orders found by the catch-up poll under faults, 50), RC_REL_KILL
 flight when Odoo is killed, 40), RC_REL_SF_ORDERS (Shopify orders placed while Salesforce is
 down, 30), RC_REL_SF_DOWN_SECONDS (how long Salesforce is down at least, 120; several minutes
 with e.g. 300), RC_REL_ROTATION_ORDERS (orders flowing during the secret rotation, 40),
-RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_SCENARIOS (comma-separated subset of
-duplicates,concurrent,bad_inputs,faults,kill,secret_rotation,bad_inputs_salesforce,
-salesforce_down), RC_REL_DB
+RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_REFUNDS (orders refunded in
+``refunds``, 10), RC_REL_OUTAGE_SECONDS (how long Shopify fails every call in the outage
+scenario, 120; the issue's figure is 600), RC_REL_OUTAGE_ORDERS (orders arriving meanwhile,
+200; 1000 for the issue's figure), RC_REL_OUTAGE_COOLDOWN (the circuit cooldown during it, 60),
+RC_REL_SCENARIOS (comma-separated subset of duplicates,concurrent,bad_inputs,faults,kill,
+secret_rotation,refunds,outage,bad_inputs_salesforce,salesforce_down), RC_REL_DB
 (retail_reliability), RC_REL_PORT (8089), RC_REL_SHOPIFY_PORT (8721),
 RC_REL_SALESFORCE_PORT (8722; salesforce_down runs last, on a stack of its own with the
 Salesforce sandbox and backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a
@@ -30,15 +35,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.e2e.harness import Stack, log  # noqa: E402
-from tests.reliability import scenarios  # noqa: E402
+from tests.reliability import refunds, scenarios  # noqa: E402
 
 DATABASE = os.environ.get("RC_REL_DB", "retail_reliability")
 ODOO_PORT = int(os.environ.get("RC_REL_PORT", "8089"))
 SHOPIFY_PORT = int(os.environ.get("RC_REL_SHOPIFY_PORT", "8721"))
 SALESFORCE_PORT = int(os.environ.get("RC_REL_SALESFORCE_PORT", "8722"))
 COOLDOWN = int(os.environ.get("RC_REL_COOLDOWN", "10"))
-ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation",
-       "bad_inputs_salesforce", "salesforce_down"]
+SCENARIOS = {**scenarios.SCENARIOS, "refunds": refunds.refunds}
+ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation", "refunds",
+       "outage", "bad_inputs_salesforce", "salesforce_down"]
 # Scenarios run on the stack with the Salesforce sandbox and backend.
 SALESFORCE_SCENARIOS = ("bad_inputs_salesforce", "salesforce_down")
 SELECTED = [s.strip() for s in os.environ.get("RC_REL_SCENARIOS", ",".join(ALL)).split(",")
@@ -53,7 +59,7 @@ def run_scenarios(stack, names, results):
         log(f"\n== scenario {name} ==")
         scenario_started = time.time()
         try:
-            result = scenarios.SCENARIOS[name](stack)
+            result = SCENARIOS[name](stack)
         except Exception as error:  # a scenario that crashes counts as failed
             log(f"  scenario {name} raised {type(error).__name__}: {error}")
             result = scenarios.Result(name, 0, 0, 0, 0, 0, ok=False, note=str(error))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from tests.e2e import shopify_client as sc
 from tests.e2e.harness import log, odoo_env
 from tests.reliability import bad_inputs as more_bad_inputs
+from tests.reliability import books as ledger
+from tests.reliability import outage as outage_scenario
 
 ORDERS = int(os.environ.get("RC_REL_ORDERS", "200"))
 CONCURRENT = int(os.environ.get("RC_REL_CONCURRENT", "20"))
@@ -38,15 +40,19 @@ class Result:
     ok: bool = True
     note: str = ""
     seconds: float = 0.0
+    books: object = None  # books.Books of the scenario's Shopify orders, when it placed any
 
     @property
     def passed(self):
-        return self.ok and self.lost == 0 and self.duplicates == 0
+        return (self.ok and self.lost == 0 and self.duplicates == 0
+                and (self.books is None or self.books.ok))
 
     def line(self):
         text = (f"RELIABILITY scenario={self.name} sent={self.sent} expected={self.expected} "
                 f"created={self.created} lost={self.lost} duplicates={self.duplicates} "
                 f"result={'pass' if self.passed else 'FAIL'} seconds={self.seconds:.0f}")
+        if self.books is not None:
+            text += f" books=\"{self.books.summary()}\""
         return text + (f" note=\"{self.note}\"" if self.note else "")
 
 
@@ -65,6 +71,8 @@ def settle(stack, label, timeout=TIMEOUT):
 
 
 def outcome(stack, name, ids, sent, note="", ok=True):
+    """The scenario's Result: sale orders per Shopify order (lost, duplicates), failed and
+    stuck events, and the books of its Shopify orders (see ``books``)."""
     created, lost, duplicates = sc.lost_and_duplicates(stack, ids)
     failed = odoo_env.psql(
         "SELECT count(*), string_agg(DISTINCT left(error_message, 120), ' | ') FROM retail_event "
@@ -83,7 +91,11 @@ def outcome(stack, name, ids, sent, note="", ok=True):
         # settle them for the next scenarios: they would otherwise stay queued
         odoo_env.psql("UPDATE retail_event SET state = 'ignored' WHERE id IN "
                       f"({','.join(str(row[0]) for row in stuck)})", database=stack.database)
-    return Result(name, sent, len(ids), created, lost, duplicates, ok=ok, note=note)
+    checked = ledger.check(stack, ids) if ids else None
+    if checked is not None:
+        log(f"  books: {checked.summary()}")
+    return Result(name, sent, len(ids), created, lost, duplicates, ok=ok, note=note,
+                  books=checked)
 
 
 def send_all(stack, deliveries, threads=8):
@@ -720,4 +732,5 @@ SCENARIOS = {
     "kill": kill,
     "salesforce_down": salesforce_down,
     "secret_rotation": secret_rotation,
+    "outage": outage_scenario.outage,
 }

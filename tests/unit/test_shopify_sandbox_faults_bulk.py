@@ -70,12 +70,16 @@ def test_ratio_faults_are_partial(shopify_sandbox, shopify_graphql):
 
 
 def _wait_bulk(shopify_graphql, kind="QUERY"):
+    """The app's newest operation of ``kind``, read the way Shopify now documents
+    (``bulkOperations`` filtered, ``currentBulkOperation`` being deprecated), once finished."""
     for _ in range(200):
-        operation = shopify_graphql(f"""{{ currentBulkOperation(type: {kind}) {{ id status
-            objectCount rootObjectCount url errorCode }} }}""").json()["data"][
-            "currentBulkOperation"]
-        if operation["status"] in ("COMPLETED", "FAILED", "CANCELED"):
-            return operation
+        operations = shopify_graphql("""query($filter: String!) { bulkOperations(first: 1,
+            reverse: true, query: $filter) { nodes { id status type objectCount
+            rootObjectCount url errorCode } } }""", {"filter": f"operation_type:{kind.lower()}"}
+        ).json()["data"]["bulkOperations"]["nodes"]
+        if operations and operations[0]["status"] in ("COMPLETED", "FAILED", "CANCELED"):
+            assert operations[0]["type"] == kind
+            return operations[0]
         time.sleep(0.02)
     raise AssertionError("bulk operation did not finish")
 
@@ -129,3 +133,29 @@ def test_staged_upload_and_bulk_mutation(shopify_sandbox, shopify_graphql):
         mutation: "mutation { shop }", stagedUploadPath: "tmp/nope") {
         userErrors { code } } }""").json()
     assert missing["data"]["bulkOperationRunMutation"]["userErrors"][0]["code"] == "NO_SUCH_FILE"
+
+
+def test_bulk_operations_list_filters_and_sorts(shopify_graphql):
+    ids = []
+    for title in ("first", "second"):
+        started = shopify_graphql(f'''mutation {{ bulkOperationRunQuery(query: """
+            {{ products(query: "title:{title}") {{ edges {{ node {{ id }} }} }} }}
+            """) {{ bulkOperation {{ id }} userErrors {{ message }} }} }}''').json()
+        ids.append(started["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"])
+        _wait_bulk(shopify_graphql)
+    listing = """query($q: String, $reverse: Boolean) { bulkOperations(first: 5, query: $q,
+        reverse: $reverse, sortKey: CREATED_AT) { edges { cursor node { id status } }
+        pageInfo { hasNextPage } } }"""
+
+    def listed(**variables):
+        body = shopify_graphql(listing, variables).json()
+        assert "errors" not in body, body
+        return [edge["node"]["id"] for edge in body["data"]["bulkOperations"]["edges"]]
+
+    assert listed() == ids
+    assert listed(reverse=True) == ids[::-1]
+    assert listed(q="status:completed operation_type:query") == ids
+    assert listed(q="status:running") == []
+    assert listed(q="operation_type:mutation") == []
+    legacy = shopify_graphql("{ currentBulkOperation { id } }").json()["data"]
+    assert legacy["currentBulkOperation"]["id"] == ids[-1]

@@ -1,88 +1,68 @@
 """The sandbox's SDL held to Shopify's published schema of every version it serves.
 
-Every type, field, argument, input field, enum value, interface and union member of
-``tests/sandbox/shopify/schema.graphql`` must exist in Shopify's schema with the same type
-and nullability (``tests/contract/schema_drift.py``); arguments and input fields Shopify
-requires must be there too. Add what the sandbox serves with
-``python3 -m tests.contract.sandbox_sdl <version> Type Type.field`` (Shopify's definition).
+Every type, field, argument, input field, enum value, interface and union member the sandbox
+serves at a version (``schema.graphql`` trimmed by ``schema_versions.json``) must exist in
+Shopify's schema of that version with the same type and nullability
+(``tests/contract/schema_drift.py``); arguments and input fields Shopify requires must be
+there too. Add what the sandbox serves with
+``python3 -m tests.contract.sandbox_sdl <version> Type Type.field`` (Shopify's definition),
+then regenerate the per-version table with ``python3 -m tests.contract.sandbox_versions``.
 """
 
 import datetime
 
 import pytest
-from graphql import build_schema
+from graphql import build_ast_schema, build_schema
 
+from tests.contract.sandbox_versions import VERSIONS, render, table
 from tests.contract.schema_drift import drift
 from tests.contract.shopify_schema import admin_schema
-from tests.sandbox.shopify.graphql_api import SCHEMA_PATH
-from tests.sandbox.shopify.server import SUPPORTED_VERSIONS
+from tests.sandbox.shopify.schema_versions import VERSIONS_PATH, document_for
 
 #: Drift not fixed yet: sentence -> (why, fix by). Expired entries fail the test.
-KNOWN_DRIFT = {
-    "CustomerEmailAddress.marketingState is CustomerEmailMarketingState!, Shopify's is "
-    "CustomerEmailAddressMarketingState!": ("enum type rename, resolvers unchanged", "2027-01-31"),
-    "CustomerEmailMarketingConsentState.marketingOptInLevel is String, Shopify's is "
-    "CustomerMarketingOptInLevel": ("needs the enum and resolver values", "2027-01-31"),
-    "FulfillmentOrder.requestStatus is String!, Shopify's is FulfillmentOrderRequestStatus!":
-        ("needs the enum and resolver values", "2027-01-31"),
-    "InventoryAdjustQuantitiesUserError.code is InventorySetQuantitiesUserErrorCode, Shopify's "
-    "is InventoryAdjustQuantitiesUserErrorCode": ("own error-code enum to add", "2027-01-31"),
-    "InventoryItem.countryCodeOfOrigin is String, Shopify's is CountryCode":
-        ("CountryCode enum (~250 values) to generate", "2027-01-31"),
-    "InventoryItemInput.countryCodeOfOrigin (input field) is String, Shopify's is CountryCode":
-        ("CountryCode enum to generate", "2027-01-31"),
-    "MailingAddress.countryCodeV2 is String, Shopify's is CountryCode":
-        ("CountryCode enum to generate", "2027-01-31"),
-    "MailingAddressInput.countryCode (input field) is String, Shopify's is CountryCode":
-        ("CountryCode enum to generate", "2027-01-31"),
-    "InventoryQuantityInput.compareQuantity (input field) does not exist in Shopify's schema":
-        ("exists until 2026-01 only: per-version SDL still to do", "2027-01-31"),
-    "InventorySetQuantitiesInput.ignoreCompareQuantity (input field) does not exist in "
-    "Shopify's schema": ("exists until 2026-01 only: per-version SDL still to do",
-                         "2027-01-31"),
-    "enum InventorySetQuantitiesUserErrorCode has no value ITEM_NOT_STOCKED_AT_LOCATION in "
-    "Shopify's schema": ("gone in 2026-10 only (the sandbox then stocks the item): per-version "
-                         "SDL still to do", "2027-01-31"),
-    "OptionSetInput.values (input field) is [OptionValueCreateInput!], Shopify's is "
-    "[OptionValueSetInput!]": ("input type rename", "2027-01-31"),
-    "OrderCancelUserError.code is String, Shopify's is OrderCancelUserErrorCode":
-        ("needs the enum", "2027-01-31"),
-    "ProductVariantsBulkCreateUserError.code is ProductVariantsBulkErrorCode, Shopify's is "
-    "ProductVariantsBulkCreateUserErrorCode": ("two enums to split", "2027-01-31"),
-    "ProductVariantsBulkUpdateUserError.code is ProductVariantsBulkErrorCode, Shopify's is "
-    "ProductVariantsBulkUpdateUserErrorCode": ("two enums to split", "2027-01-31"),
-    "type ProductVariantsBulkErrorCode does not exist in Shopify's schema":
-        ("two enums to split", "2027-01-31"),
-    "type OrderTransactionInputKind does not exist in Shopify's schema":
-        ("order transactions are being reworked by another change", "2027-01-31"),
-}
-
-SERVED = [version for version in SUPPORTED_VERSIONS if version != "unstable"]
+KNOWN_DRIFT = {}
 
 
-@pytest.fixture(scope="module")
-def sandbox_schema():
-    return build_schema(SCHEMA_PATH.read_text())
+def served_schema(version):
+    return build_ast_schema(document_for(version))
 
 
-@pytest.mark.parametrize("version", SERVED)
-def test_sandbox_schema_is_shopifys(sandbox_schema, version):
-    problems = [p for p in drift(sandbox_schema, admin_schema(version)) if p not in KNOWN_DRIFT]
+@pytest.mark.parametrize("version", VERSIONS)
+def test_sandbox_schema_is_shopifys(version):
+    problems = [p for p in drift(served_schema(version), admin_schema(version))
+                if p not in KNOWN_DRIFT]
     assert not problems, f"the sandbox drifts from Shopify's {version} schema:\n" + \
         "\n".join(problems)
 
 
-def test_known_drift_is_dated_and_still_real(sandbox_schema):
+def test_known_drift_is_dated_and_still_real():
     today = datetime.date.today()
     seen = set()
-    for version in SERVED:
-        seen |= set(drift(sandbox_schema, admin_schema(version)))
+    for version in VERSIONS:
+        seen |= set(drift(served_schema(version), admin_schema(version)))
     for sentence, (why, until) in KNOWN_DRIFT.items():
         assert why and datetime.date.fromisoformat(until) >= today, f"expired: {sentence}"
         assert sentence in seen, f"fixed, remove it from KNOWN_DRIFT: {sentence}"
 
 
-def test_drift_is_detected(sandbox_schema):
+def test_per_version_table_is_generated_from_shopifys_schemas():
+    """Nothing trimmed that the version has, nothing left that it lacks: the committed table
+    is exactly what ``python3 -m tests.contract.sandbox_versions`` writes."""
+    assert VERSIONS_PATH.read_text() == render(table()), (
+        "schema_versions.json is stale: run python3 -m tests.contract.sandbox_versions")
+
+
+def test_versions_differ_where_shopify_does():
+    """The per-version trimming happens (a check that could fail if the table were empty)."""
+    older, newer = served_schema("2026-01"), served_schema("2026-10")
+    assert "compareQuantity" in older.type_map["InventoryQuantityInput"].fields
+    assert "compareQuantity" not in newer.type_map["InventoryQuantityInput"].fields
+    codes = "InventorySetQuantitiesUserErrorCode"
+    assert "ITEM_NOT_STOCKED_AT_LOCATION" in older.type_map[codes].values
+    assert "ITEM_NOT_STOCKED_AT_LOCATION" not in newer.type_map[codes].values
+
+
+def test_drift_is_detected():
     """The checker itself: a field Shopify lacks and a nullability change are caught."""
     shopify = admin_schema("2026-04")
     loose = build_schema("type QueryRoot { shop: Shop nope: Int } "

@@ -77,7 +77,7 @@ class BulkRunner:
             document = parse(text)
         except GraphQLError as error:
             return _error(field, f"Invalid bulk {kind.lower()}: {error.message}", invalid)
-        problems = validate(self.service.schema, document)
+        problems = validate(self.service.schema_for(context.get("version")), document)
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         wanted = "query" if kind == "QUERY" else "mutation"
         if not problems and (len(operations) != 1 or operations[0].operation.value != wanted):

@@ -6,7 +6,6 @@ body Shopify would send: ``data``, ``errors`` in Shopify's wording (``undefinedF
 ``MAX_COST_EXCEEDED``, ``INTERNAL_SERVER_ERROR``) and always ``extensions.cost``.
 """
 
-import pathlib
 import re
 import sys
 import threading
@@ -17,7 +16,7 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     OperationDefinitionNode,
-    build_schema,
+    build_ast_schema,
     execute,
     parse,
     validate,
@@ -27,9 +26,10 @@ from . import bulk, mutations_catalog, mutations_inventory, mutations_orders
 from .costs import CostCalculator
 from .queries import bind_root_resolvers
 from .resolvers import bind_type_resolvers, default_resolver
+from .schema_versions import SCHEMA_PATH, document_for
 from .store import iso, money
 
-SCHEMA_PATH = pathlib.Path(__file__).with_name("schema.graphql")
+__all__ = ["SCHEMA_PATH", "GraphQLService", "build_admin_schema"]
 RATE_LIMIT_DOC = "https://shopify.dev/api/usage/rate-limits"
 
 #: (pattern of a graphql-core message, function building Shopify's message and extensions)
@@ -50,9 +50,10 @@ VALIDATION_MESSAGES = (
 )
 
 
-def build_admin_schema():
-    """Build the SDL schema and attach every resolver."""
-    schema = build_schema(SCHEMA_PATH.read_text())
+def build_admin_schema(version=None):
+    """Build the schema served at API ``version`` (all of the SDL when None) and attach every
+    resolver."""
+    schema = build_ast_schema(document_for(version))
     schema.type_map["DateTime"].serialize = iso
     schema.type_map["Money"].serialize = money
     schema.type_map["Decimal"].serialize = money
@@ -144,11 +145,20 @@ class GraphQLService:
         self.store = store
         self.throttle = throttle
         self.counters = counters
-        self.schema = build_admin_schema()
+        self._schemas = {}
+        self._schemas_lock = threading.Lock()
+
+    def schema_for(self, version):
+        """The schema of API ``version``, built once."""
+        with self._schemas_lock:
+            if version not in self._schemas:
+                self._schemas[version] = build_admin_schema(version)
+            return self._schemas[version]
 
     def run(self, document, variables, operation_name, context):
         """Execute a parsed document without cost accounting (used by bulk operations)."""
-        return execute(self.schema, document, variable_values=variables,
+        return execute(self.schema_for(context.get("version")), document,
+                       variable_values=variables,
                        operation_name=operation_name, context_value=context,
                        field_resolver=default_resolver)
 
@@ -168,14 +178,15 @@ class GraphQLService:
                                 "locations": [loc._asdict() for loc in error.locations or []]}],
                     "extensions": {"cost": cost_extension(0, 0, bucket)}}
         label, operation = operation_label(document, operation_name)
-        problems = validate(self.schema, document)
+        schema = self.schema_for(context.get("version"))
+        problems = validate(schema, document)
         if not problems and operation is None:
             problems = [GraphQLError(f"Unknown operation named '{operation_name}'.")]
         if problems:
             self.counters.record(label, outcome="invalid")
             return {"errors": [shape_error(p) for p in problems],
                     "extensions": {"cost": cost_extension(0, 0, bucket)}}
-        calculator = CostCalculator(self.schema, document, variables)
+        calculator = CostCalculator(schema, document, variables)
         requested = calculator.operation_cost(operation)
         limit = self.throttle.single_query_max_cost
         if requested > limit:

@@ -5,7 +5,10 @@ Version rules (``info.context["version"]`` is the version actually served):
 - before 2026-04: unless ``ignoreCompareQuantity``, each quantity needs ``compareQuantity``
   (or, from 2026-01, ``changeFromQuantity``) equal to the stored value;
 - from 2026-04: every quantity must carry ``changeFromQuantity`` (explicit null skips the
-  check) and the field needs ``@idempotent(key:)``; ``compareQuantity`` is ignored.
+  check) and the field needs ``@idempotent(key:)``; ``compareQuantity`` and
+  ``ignoreCompareQuantity`` are not in the schema served (refused as invalid variables);
+- from 2026-10: ITEM_NOT_STOCKED_AT_LOCATION is gone: quantities set or adjusted at a location
+  that does not stock the item stock it there.
 A batch is all-or-nothing: any user error leaves stock untouched.
 """
 
@@ -80,10 +83,12 @@ def run_idempotent(info, payload_name, arguments, action, required, result_key=N
         return result
 
 
-def _check_common(input_, names, errors):
+def _check_common(input_, names, errors, name_code):
+    """``name_code``: the set mutation's enum says INVALID_NAME, the adjust one's
+    INVALID_QUANTITY_NAME."""
     if input_["name"] not in names:
         errors.append(user_error(["input", "name"], f"The quantity name must be one of: "
-                                 f"{', '.join(names)}.", "INVALID_NAME"))
+                                 f"{', '.join(names)}.", name_code))
     if input_["reason"] not in REASONS:
         errors.append(user_error(["input", "reason"], "The specified reason is invalid.",
                                  "INVALID_REASON"))
@@ -108,11 +113,12 @@ def _resolve_level(store, entry, field, seen, errors, stock_anywhere=False):
                                  "The specified location could not be found.",
                                  "INVALID_LOCATION"))
         return None
-    if (item_id, location_id) in seen:
+    if seen is not None and (item_id, location_id) in seen:
         errors.append(user_error(field, "The combination of inventoryItemId and locationId "
                                  "must be unique.", "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR"))
         return None
-    seen.add((item_id, location_id))
+    if seen is not None:
+        seen.add((item_id, location_id))
     level = store.levels.get((item_id, location_id))
     if level is None and stock_anywhere:
         # 2026-10: quantities can be set at any location (the item is stocked there)
@@ -181,7 +187,7 @@ def inventory_set_quantities(_root, info, input):
     def action():
         with store.lock:
             errors, plans, seen = [], [], set()
-            _check_common(input, SET_NAMES, errors)
+            _check_common(input, SET_NAMES, errors, "INVALID_NAME")
             for index, entry in enumerate(input["quantities"]):
                 field = ["input", "quantities", str(index)]
                 quantity = entry["quantity"]
@@ -219,8 +225,10 @@ def inventory_adjust_quantities(_root, info, input):
 
     def action():
         with store.lock:
-            errors, plans, seen = [], [], set()
-            _check_common(input, ADJUST_NAMES, errors)
+            # Shopify's adjust error codes have no "duplicate pair" one: changes of the
+            # same level apply one after the other.
+            errors, plans = [], []
+            _check_common(input, ADJUST_NAMES, errors, "INVALID_QUANTITY_NAME")
             for index, entry in enumerate(input["changes"]):
                 field = ["input", "changes", str(index)]
                 ledger = entry.get("ledgerDocumentUri")
@@ -234,7 +242,8 @@ def inventory_adjust_quantities(_root, info, input):
                                              "document URI is invalid.",
                                              "INVALID_REFERENCE_DOCUMENT"))
                     continue
-                level = _resolve_level(store, entry, field, seen, errors)
+                level = _resolve_level(store, entry, field, None, errors,
+                                       stock_anywhere=version_at_least(info, "2026-10"))
                 if level is not None and input["name"] in ADJUST_NAMES:
                     plans.append((level, input["name"], entry["delta"], ledger))
             if errors:

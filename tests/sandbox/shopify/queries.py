@@ -110,6 +110,10 @@ def _search_fields(store):
         "locations": dict(common, name=lambda r: r["name"], default=lambda r: r["name"]),
         "webhook_subscriptions": dict(common, topic=lambda r: r["topic"],
                                       default=lambda r: r["callback_url"]),
+        "bulk_operations": {"id": lambda r: r["id"], "created_at": lambda r: r["created_at"],
+                            "operation_type": lambda r: r["type"].lower(),
+                            "status": lambda r: r["status"].lower(),
+                            "default": lambda r: r["status"]},
     }
 
 
@@ -124,6 +128,7 @@ SORT_KEYS = {
     "FINANCIAL_STATUS": lambda r: r.get("financial_status"),
     "FULFILLMENT_STATUS": lambda r: r.get("fulfillment_status"),
     "CUSTOMER_NAME": lambda r: r.get("email"), "RELEVANCE": lambda r: r["id"],
+    "COMPLETED_AT": lambda r: r.get("completed_at"),
     "INVENTORY_QUANTITY": lambda r: r["id"],
 }
 
@@ -188,6 +193,22 @@ def _webhook_subscriptions(store, args):
     return items
 
 
+def _own_bulk_operations(store, info):
+    """Bulk operations are per app: those started with the calling token."""
+    return [op for op in store.bulk_operations.values()
+            if op.get("token") == info.context.get("token")]
+
+
+def _bulk_operations(_root, info, **args):
+    store = info.context["store"]
+    with store.lock:
+        items = search(_own_bulk_operations(store, info), args.get("query"),
+                       _search_fields(store)["bulk_operations"], info.context,
+                       info.path.as_list())
+        return paginate(items, args, info.context,
+                        SORT_KEYS[args.get("sortKey") or "CREATED_AT"])
+
+
 def _current_bulk_operation(_root, info, type="QUERY"):
     operations = [op for op in info.context["store"].bulk_operations.values()
                   if op["type"] == type and op.get("token") == info.context.get("token")]
@@ -224,6 +245,7 @@ QUERY_RESOLVERS = {
     "webhookSubscription": _by_gid("webhook_subscriptions", "WebhookSubscription"),
     "webhookSubscriptions": _list_resolver("webhook_subscriptions", _webhook_subscriptions),
     "currentBulkOperation": _current_bulk_operation,
+    "bulkOperations": _bulk_operations,
     # null until the store uses Shopify Payments (its first payout)
     "shopifyPaymentsAccount": lambda _root, info: info.context["store"].payments_account,
 }
