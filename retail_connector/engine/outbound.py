@@ -7,13 +7,18 @@ also stops echo loops when the channel's webhook comes back) and sends the rest 
 batches the API allows.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, is_dataclass
 
 from odoo import fields
 
 from ..canonical import record_hash, to_dict
 from ..errors import TransientError
-from .intake import store_event
+from .failures import close_outbound_failures, record_outbound_failure
+from .transactions import short_transaction
+
+#: a claim older than this (seconds) is taken for a crashed export's and claimed again
+CLAIM_TIMEOUT = 3600
 
 
 def mark_dirty(bindings, flow):
@@ -30,10 +35,24 @@ def mark_dirty(bindings, flow):
     for backend in bindings.mapped("backend_id").filtered("active"):
         if flow not in backend._export_flows():
             continue  # this channel takes no such export (e.g. stock levels to a CRM)
-        bindings.filtered(lambda binding, backend=backend: binding.backend_id == backend).write(
-            {"export_pending": True}
-        )
+        mine = bindings.filtered(lambda binding, backend=backend: binding.backend_id == backend)
+        bump_versions(mine)
         backend._schedule_export(flow)
+
+
+def bump_versions(bindings):
+    """Mark ``bindings`` dirty and move their sync version on (one UPDATE): an export that
+    read an older version keeps them dirty when it records its outcome."""
+    if not bindings:
+        return
+    bindings.flush_recordset(["export_pending", "sync_version", "export_claimed_at"])
+    bindings.env.cr.execute(
+        f"UPDATE {bindings._table} SET export_pending = true, "
+        "sync_version = COALESCE(sync_version, 0) + 1, export_claimed_at = NULL "
+        "WHERE id IN %s",
+        (tuple(bindings.ids),),
+    )
+    bindings.invalidate_recordset(["export_pending", "sync_version", "export_claimed_at"])
 
 
 @dataclass
@@ -61,12 +80,29 @@ class Exporter:
 
     binding_model = None
     batch_size = 250
+    #: claim, commit, call, record (:meth:`run_claimed`) instead of one transaction holding
+    #: the dirty rows locked through the calls
+    separate_transactions = False
 
     def __init__(self, backend, flow):
         self.backend = backend
         self.env = backend.env
         self.flow = flow
         self.calls = 0
+        #: claim and record in savepoints of the caller's transaction (the caller wrote the
+        #: rows itself, e.g. a retry or a reconciliation, and holds them anyway)
+        self.same_transaction = False
+
+    @contextmanager
+    def transaction(self):
+        """A short transaction of its own; the exporter reads through it meanwhile."""
+        job_env = self.env
+        with short_transaction(job_env, same=self.same_transaction) as env:
+            self.env, self.backend = env, self.backend.with_env(env)
+            try:
+                yield env
+            finally:
+                self.env, self.backend = job_env, self.backend.with_env(job_env)
 
     def build(self, binding):
         raise NotImplementedError
@@ -86,6 +122,8 @@ class Exporter:
         return Binding.browse([row[0] for row in self.env.cr.fetchall()])
 
     def run(self):
+        if self.separate_transactions:
+            return self.run_claimed()
         report = ExportReport()
         changed = []
         for binding in self.dirty_bindings():
@@ -96,7 +134,7 @@ class Exporter:
                 report.skipped += 1
             else:
                 changed.append((binding, record, digest))
-        retry_after = None
+        retry_after, sent = None, self.env[self.binding_model]
         for start in range(0, len(changed), self.batch_size):
             chunk = changed[start : start + self.batch_size]
             calls_before = self.calls
@@ -108,37 +146,143 @@ class Exporter:
                 error = failures.get(binding.id)
                 if error is None:
                     binding.write({"sync_hash": digest, "sync_date": now, "export_pending": False})
+                    sent |= binding
                     report.sent += 1
                 elif isinstance(error, TransientError):
                     retry_after = max(retry_after or 0, error.retry_after or 1)
                 else:
                     binding.export_pending = False
                     self.record_failure(binding, record, digest, error)
+        close_outbound_failures(self.backend, self.flow, sent.odoo_id)
         report.calls = self.calls
         if retry_after is not None:
             self.backend._schedule_export(self.flow, delay=retry_after)
         return report
 
     def record_failure(self, binding, record, digest, error):
-        """One failed outbound event per record and content (a repeat adds no row)."""
+        """The record's open exception row (one per backend, flow and record)."""
         target = binding.odoo_id
-        event, created = store_event(
-            self.backend,
-            f"export/{self.flow}",
-            {
-                "flow": self.flow,
+        return record_outbound_failure(
+            self.backend, self.flow, f"{target.display_name}: {error}", kind=error.kind,
+            record=target,
+            payload={
                 "binding_model": binding._name,
                 "binding_id": binding.id,
+                "digest": digest,
                 "record": to_dict(record) if is_dataclass(record) else record,
             },
-            f"export:{self.flow}:{binding._name}:{binding.id}:{digest}",
             external_id=binding.external_id,
-            direction="out",
-            enqueue=False,
         )
-        if event and (created or event.state != "failed"):
-            event.sudo().with_context(retail_event_internal=True).write(
-                {"res_model": target._name, "res_id": target.id}
+
+    # ------------------------------------------------------------------
+    # Claim, commit, call, record
+    # ------------------------------------------------------------------
+    def prepare(self):
+        """Hook run before the claim, in the job's transaction (e.g. remote look-ups)."""
+
+    def claim(self):
+        """In the claim transaction: mark the dirty rows nobody is sending as being sent;
+        return ``{binding id: sync version read}``. Rows locked by another transaction
+        (a picking being validated) are left to the next run."""
+        Binding = self.env[self.binding_model].sudo()
+        Binding.flush_model()
+        table = Binding._table
+        self.env.cr.execute(
+            f"UPDATE {table} SET export_claimed_at = now() AT TIME ZONE 'UTC' "
+            f"WHERE id IN (SELECT id FROM {table} WHERE backend_id = %s AND export_pending "
+            "AND (export_claimed_at IS NULL OR export_claimed_at < "
+            "(now() AT TIME ZONE 'UTC') - make_interval(secs => %s)) "
+            "ORDER BY id FOR UPDATE SKIP LOCKED) RETURNING id, COALESCE(sync_version, 0)",
+            (self.backend.id, CLAIM_TIMEOUT),
+        )
+        claimed = dict(self.env.cr.fetchall())
+        Binding.browse(claimed).invalidate_recordset(["export_claimed_at"])
+        return claimed
+
+    def claimed_bindings(self, claimed):
+        return self.env[self.binding_model].sudo().browse(sorted(claimed))
+
+    def record_values(self, binding_id, outcome):
+        """Hook: more values the record transaction writes on a binding (e.g. what the
+        channel now holds); ``outcome`` is ``sent``, ``skipped``, ``failed`` or ``retry``."""
+        return {}
+
+    def run_claimed(self):
+        """Claim the dirty rows and build their records (short transaction, committed),
+        send them with no transaction holding them, record the outcomes (another one)."""
+        report = ExportReport()
+        self.prepare()
+        with self.transaction():
+            claimed = self.claim()
+            changed, outcomes = [], {}
+            for binding in self.claimed_bindings(claimed):
+                record = self.build(binding)
+                digest = record_hash(record) if record is not None else binding.sync_hash
+                if record is None or digest == binding.sync_hash:
+                    outcomes[binding.id] = ("skipped", None)
+                    report.skipped += 1
+                else:
+                    changed.append((binding.id, record, digest))
+        Binding = self.env[self.binding_model].sudo()
+        retry_after, failed = None, []
+        try:
+            for start in range(0, len(changed), self.batch_size):
+                chunk = changed[start : start + self.batch_size]
+                calls_before = self.calls
+                items = [(Binding.browse(bid), record) for bid, record, _digest in chunk]
+                failures = self.send(items) or {}
+                if self.calls == calls_before:
+                    self.calls += 1
+                for (binding, record), (_bid, _record, digest) in zip(items, chunk, strict=True):
+                    error = failures.get(binding.id)
+                    if error is None:
+                        outcomes[binding.id] = ("sent", digest)
+                        report.sent += 1
+                    elif isinstance(error, TransientError):
+                        outcomes[binding.id] = ("retry", None)
+                        retry_after = max(retry_after or 0, error.retry_after or 1)
+                    else:
+                        outcomes[binding.id] = ("failed", None)
+                        failed.append((binding, record, digest, error))
+        finally:
+            # what was sent is recorded even when a later batch failed (no resend)
+            self.record_outcomes(claimed, outcomes)
+        for binding, record, digest, error in failed:
+            self.record_failure(binding, record, digest, error)
+        sent = Binding.browse([bid for bid, (outcome, _d) in outcomes.items() if outcome == "sent"])
+        sent -= getattr(self, "failed", None) or Binding  # refused in part by the channel
+        close_outbound_failures(self.backend, self.flow, sent.odoo_id)
+        report.calls = self.calls
+        if retry_after is not None:
+            self.backend._schedule_export(self.flow, delay=retry_after)
+        return report
+
+    def record_outcomes(self, claimed, outcomes):
+        """The record transaction: a row whose version moved since the claim (changed while
+        it was sent) stays dirty for the next run; a row locked right now by such a change
+        is not waited for (it is dirty again anyway)."""
+        if not claimed:
+            return
+        now = fields.Datetime.now()
+        with self.transaction():
+            Binding = self.env[self.binding_model].sudo()
+            Binding.flush_model()
+            self.env.cr.execute(
+                f"SELECT id, COALESCE(sync_version, 0) FROM {Binding._table} WHERE id IN %s "
+                "ORDER BY id FOR UPDATE SKIP LOCKED",
+                (tuple(claimed),),
             )
-            event._mark_failed(error.kind, f"{target.display_name}: {error}")
-        return event
+            for binding_id, version in self.env.cr.fetchall():
+                outcome, digest = outcomes.get(binding_id, ("retry", None))
+                values = {"export_claimed_at": False}
+                unchanged = version == claimed[binding_id]
+                if outcome == "sent":
+                    values.update(sync_hash=digest, sync_date=now)
+                elif outcome == "failed":
+                    values["sync_hash"] = False  # sent again by the next change or retry
+                if outcome != "retry" and unchanged:
+                    values["export_pending"] = False
+                values.update(self.record_values(binding_id, outcome))
+                Binding.browse(binding_id).write(values)
+        if not self.same_transaction:
+            self.env.invalidate_all()  # the job reads what the record transaction wrote

@@ -7,6 +7,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..engine import circuit
+from ..engine.failures import close_outbound_failures
 from ..errors import AuthError, DataError, RetailError, TransientError, backoff_delay
 
 _logger = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class RetailBackend(models.Model):
             return f"paused: export postponed by {wait}s"
         outcome, value = self._call_guarded(lambda: self._get_exporter(flow).run())
         if outcome == "done":
+            close_outbound_failures(self, flow)  # the run-wide failure row, if one is open
             return str(value)
         if outcome == "data":
             self.env["retail.event"]._record_outbound_failure(self, flow, value)

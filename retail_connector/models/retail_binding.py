@@ -23,6 +23,14 @@ class RetailBinding(models.AbstractModel):
     sync_date = fields.Datetime(string="Last Sync")
     sync_hash = fields.Char(help="Hash of the last record exported to the channel.")
     export_pending = fields.Boolean(index=True, help="Changed in Odoo since the last export.")
+    sync_version = fields.Integer(
+        readonly=True, copy=False,
+        help="Bumped by every change marked for export: an export records its outcome as "
+        "final only when the version it read has not moved meanwhile.",
+    )
+    export_claimed_at = fields.Datetime(
+        readonly=True, copy=False, help="Being sent by an export since then (its claim)."
+    )
     external_url = fields.Char(compute="_compute_external_url")
 
     _sql_constraints = [

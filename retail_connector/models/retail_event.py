@@ -1,6 +1,5 @@
 import json
 import logging
-import uuid
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -382,21 +381,14 @@ class RetailEvent(models.Model):
 
     @api.model
     def _record_outbound_failure(self, backend, flow, error):
-        """Put a failed export in the exception queue (one open row per backend and flow)."""
-        key = f"export:{flow}:{uuid.uuid4()}"
-        event = self.sudo().create(
-            {
-                "backend_id": backend.id,
-                "direction": "out",
-                "topic": f"export/{flow}",
-                "idempotency_key": key,
-                "payload": json.dumps({"flow": flow}),
-            }
+        """Put a failed export run in the exception queue: its one open row per backend and
+        flow, updated on each failure (see :mod:`..engine.failures`)."""
+        from ..engine.failures import record_outbound_failure
+
+        return record_outbound_failure(
+            backend, flow, str(error), kind=getattr(error, "kind", "data"),
+            missing_mapping=getattr(error, "missing_mapping", None),
         )
-        event._mark_failed(
-            getattr(error, "kind", "data"), str(error), getattr(error, "missing_mapping", None)
-        )
-        return event
 
     # ------------------------------------------------------------------
     # Exception queue actions (one or many rows)

@@ -12,6 +12,7 @@ from . import (
     test_money_exact,
     test_order_import,
     test_outbound,
+    test_outbound_failures,
     test_ownership,
     test_quiet_sql,
     test_reconciliation,

@@ -1,7 +1,9 @@
 """Stock out: the available quantity of each bound variant at each mapped location.
 
-``ShopifyInventoryExporter`` follows the engine's outbound path (dirty bindings locked, build
-→ canonical ``StockLevel`` list → hash skip → batches) and sends each batch with one
+``ShopifyInventoryExporter`` follows the engine's outbound path in separate transactions
+(claim the dirty bindings and build canonical ``StockLevel`` lists in a short transaction,
+commit, hash skip → batches sent with no row held, record the outcome in another short
+transaction: a picking validated meanwhile neither waits nor is lost) and sends each batch with one
 ``inventorySetQuantities`` (name ``available``, reason ``correction``, at most 250 quantities:
 ``batch_size`` is 250 // mapped locations).
 
@@ -31,6 +33,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from odoo.addons.retail_connector.canonical import StockLevel
+from odoo.addons.retail_connector.engine.failures import record_outbound_failure
 from odoo.addons.retail_connector.engine.outbound import Exporter
 from odoo.addons.retail_connector.engine.stock import available_quantities
 from odoo.addons.retail_connector.errors import DataError
@@ -53,24 +56,15 @@ class InventoryRecord:
     levels: list[StockLevel] = field(default_factory=list)
 
 
-def record_failure(backend, flow, message, key_hint="", payload=None):
-    """A failed outbound event in the exception queue (one per SKU or template)."""
-    event = backend.env["retail.event"].sudo().create(
-        {
-            "backend_id": backend.id,
-            "direction": "out",
-            "topic": f"export/{flow}",
-            "idempotency_key": f"export:{flow}:{key_hint}:{uuid.uuid4().hex}",
-            "payload": json.dumps(dict(payload or {}, flow=flow)),
-        }
-    )
-    event._mark_failed("data", message)
-    return event
+def record_failure(backend, flow, message, record=None, payload=None):
+    """The open exception row of ``record`` in ``flow`` (one per record, updated)."""
+    return record_outbound_failure(backend, flow, message, record=record, payload=payload)
 
 
 class ShopifyInventoryExporter(Exporter):
     binding_model = "retail.product.binding"
     batch_size = MAX_QUANTITIES
+    separate_transactions = True
 
     def __init__(self, backend, flow="stock", adapter=None):
         super().__init__(backend, flow)
@@ -81,14 +75,26 @@ class ShopifyInventoryExporter(Exporter):
         self.failed = self.env[self.binding_model]
         self.failures = 0
         self.retried_stale = 0
+        self.stock_state = {}  # binding id -> shopify_stock_state read at the claim
+        self.remembered = set()  # binding ids whose stock state changed (to record)
 
     # ------------------------------------------------------------------
     # Engine hooks
     # ------------------------------------------------------------------
-    def dirty_bindings(self):
-        """The locked dirty bindings, with their inventory items found and their quantities
-        at every mapped location read in one grouped query per location."""
-        bindings = super().dirty_bindings()
+    def prepare(self):
+        """Find the inventory item of dirty bindings that miss it (remote look-ups, before
+        the claim; stored in a short transaction of its own)."""
+        missing = self.env[self.binding_model].sudo().search(
+            [("backend_id", "=", self.backend.id), ("export_pending", "=", True),
+             ("inventory_item_id", "=", False)]
+        )
+        if missing and self.mappings:
+            self._find_inventory_items(missing)
+
+    def claimed_bindings(self, claimed):
+        """The claimed bindings, their quantities at every mapped location read in one
+        grouped query per location, in the claim's snapshot (the version it read)."""
+        bindings = super().claimed_bindings(claimed)
         if not bindings:
             return bindings
         if not self.mappings:
@@ -96,13 +102,24 @@ class ShopifyInventoryExporter(Exporter):
                 f"Backend {self.backend.name}: no complete location mapping; import the "
                 "Shopify locations and map them to stock locations before exporting stock."
             )
-        self._find_inventory_items(bindings.filtered(lambda b: not b.inventory_item_id))
+        mappings = self.mappings.with_env(self.env)
         products = bindings.odoo_id
-        for mapping in self.mappings:
+        for mapping in mappings:
             quantities = available_quantities(self.env, products, mapping.location_id)
             for product_id, quantity in quantities.items():
                 self.available[(product_id, mapping.id)] = quantity
+        for binding in bindings:
+            self.stock_state[binding.id] = dict(binding.shopify_stock_state or {})
         return bindings
+
+    def record_values(self, binding_id, outcome):
+        values = {}
+        if binding_id in self.remembered:
+            values["shopify_stock_state"] = self.stock_state[binding_id]
+        if binding_id in self.failed.ids:
+            # sent again by the next export of any change, or by a reconciliation
+            values["sync_hash"] = False
+        return values
 
     def build(self, binding):
         if not binding.inventory_item_id:
@@ -121,9 +138,6 @@ class ShopifyInventoryExporter(Exporter):
 
     def run(self):
         report = super().run()
-        if self.failed:
-            # sent again by the next export of any change, or by a reconciliation
-            self.failed.write({"sync_hash": False})
         _logger.info(
             "Shopify stock export of %s: %s, %s failed, %s stale retried",
             self.backend.name, report, self.failures, self.retried_stale,
@@ -133,7 +147,7 @@ class ShopifyInventoryExporter(Exporter):
     def send(self, items):
         entries = []
         for binding, record in items:
-            sent = (binding.shopify_stock_state or {}).get("levels") or {}
+            sent = self._state(binding).get("levels") or {}
             for level in record.levels:
                 entries.append(
                     {
@@ -153,13 +167,20 @@ class ShopifyInventoryExporter(Exporter):
             available = available_quantities(self.env, product, mapping.location_id)[product.id]
         return max(0, math.floor(available + 1e-9))
 
+    def _state(self, binding):
+        if binding.id not in self.stock_state:  # a binding built outside run()
+            self.stock_state[binding.id] = dict(binding.shopify_stock_state or {})
+        return self.stock_state[binding.id]
+
     def _find_inventory_items(self, bindings):
-        """Look up the inventory item of bindings that miss it, by SKU; store it."""
+        """Look up the inventory item of bindings that miss it, by SKU; store those found
+        (a short transaction, after the calls)."""
+        found = {}
         for binding in bindings:
             sku = binding.odoo_id.default_code
             item_id = sku and self._inventory_item_by_sku(sku, binding.external_id)
             if item_id:
-                binding.inventory_item_id = item_id
+                found[binding.id] = item_id
                 continue
             self.failures += 1
             record_failure(
@@ -167,8 +188,15 @@ class ShopifyInventoryExporter(Exporter):
                 f"Stock of {binding.odoo_id.display_name} not sent: its binding has no "
                 f"Shopify inventory item and no Shopify variant has the SKU '{sku or ''}'. "
                 "Set the product's Internal Reference to the variant's SKU, then retry.",
-                key_hint=sku or binding.id, payload={"binding_ids": binding.ids, "sku": sku},
+                record=binding.odoo_id, payload={"binding_ids": binding.ids, "sku": sku},
             )
+        if found:
+            with self.transaction():
+                for binding_id, item_id in found.items():
+                    self.env[self.binding_model].sudo().browse(binding_id).write(
+                        {"inventory_item_id": item_id})
+            if not self.same_transaction:
+                self.env.invalidate_all()
 
     def _inventory_item_by_sku(self, sku, variant_id):
         nodes = self.adapter.execute(
@@ -287,7 +315,7 @@ class ShopifyInventoryExporter(Exporter):
             self.backend, self.flow,
             f"Stock of SKU '{level.sku or binding.odoo_id.display_name}' at Shopify location "
             f"{level.location_id} not sent: {message}",
-            key_hint=level.sku or binding.id,
+            record=binding.odoo_id,
             payload={"binding_ids": binding.ids, "sku": level.sku,
                      "location_id": level.location_id},
         )
@@ -296,8 +324,7 @@ class ShopifyInventoryExporter(Exporter):
         """A hash of the input and of the bindings' send sequence (a replay gets the same
         key); ``fresh``: a new random key, after Shopify said this key's attempt failed."""
         sequences = sorted(
-            {(e["binding"].id, (e["binding"].shopify_stock_state or {}).get("seq", 0))
-             for e in entries}
+            {(e["binding"].id, self._state(e["binding"]).get("seq", 0)) for e in entries}
         )
         raw = json.dumps([self.backend.id, input_, sequences], sort_keys=True)
         if fresh:
@@ -310,8 +337,9 @@ class ShopifyInventoryExporter(Exporter):
         for entry in entries:
             by_binding.setdefault(entry["binding"], []).append(entry["level"])
         for binding, levels in by_binding.items():
-            state = dict(binding.shopify_stock_state or {})
+            state = self._state(binding)
             sent = dict(state.get("levels") or {})
             for level in levels:
                 sent[str(level.location_id)] = int(level.quantity)
-            binding.shopify_stock_state = {"seq": state.get("seq", 0) + 1, "levels": sent}
+            self.stock_state[binding.id] = {"seq": state.get("seq", 0) + 1, "levels": sent}
+            self.remembered.add(binding.id)

@@ -5,10 +5,14 @@ Dirty state lives on the template, not on the variant bindings: ``export_pending
 ``retail.product.binding`` is shared with the stock flow (a stock export would clear a price
 change), and a template published for the first time has no binding yet. So a change of a
 published template or of one of its variants sets ``shopify_export_pending`` and empties
-``shopify_export_done_ids``; the exporter of a backend takes the pending templates it has not
-exported yet (rows locked, others skipped), builds a canonical ``Product`` without channel
-ids, skips it when its hash equals the one kept in ``shopify_export_state[backend id]``, and
-sends the rest. The flag drops once every store of the template has the change.
+``shopify_export_done_ids`` and bumps ``shopify_sync_version``. The exporter of a backend
+claims, in a short transaction of its own, the pending templates it has not exported yet (rows
+locked by others skipped), builds a canonical ``Product`` without channel ids and the
+``productSet`` input, skips it when its hash equals the one kept in
+``shopify_export_state[backend id]``, and commits. It then sends the rest with no transaction
+holding the templates, and records each answer in another short transaction; a template
+changed meanwhile (version moved) stays pending. The flag drops once every store of the
+template has the change. Large loads go through one bulk mutation (:mod:`.products_bulk`).
 
 After a ``productSet`` every variant gets (or refreshes) its ``retail.product.binding``:
 external id = variant numeric id, ``inventory_item_id`` = inventory item numeric id,
@@ -16,7 +20,6 @@ external id = variant numeric id, ``inventory_item_id`` = inventory item numeric
 flow so that their quantities follow.
 """
 
-import json
 import logging
 import math
 from decimal import Decimal
@@ -24,14 +27,14 @@ from decimal import Decimal
 from odoo.tools import float_repr
 
 from odoo.addons.retail_connector.canonical import Price, Product, Variant, record_hash
+from odoo.addons.retail_connector.engine.failures import close_outbound_failures
 from odoo.addons.retail_connector.engine.outbound import Exporter, ExportReport, mark_dirty
 from odoo.addons.retail_connector.engine.stock import available_quantities
 from odoo.addons.retail_connector.errors import DataError, TransientError
 
-from .. import bulk
-from ..adapter import format_user_errors
 from ..graphql import catalog
 from .inventory import record_failure
+from .products_bulk import BulkProductsMixin
 
 _logger = logging.getLogger(__name__)
 
@@ -39,13 +42,11 @@ MAX_OPTIONS = 3
 DEFAULT_OPTION = ("Title", "Default Title")
 
 
-class ShopifyProductExporter(Exporter):
+class ShopifyProductExporter(BulkProductsMixin, Exporter):
     binding_model = "retail.product.binding"
     batch_size = 1  # productSet takes one product
     #: above this many changed templates, one bulk mutation instead of one call each
     bulk_threshold = 50
-    bulk_timeout = 1800.0
-    bulk_poll_interval = 1.0
 
     def __init__(self, backend, flow="products", adapter=None):
         super().__init__(backend, flow)
@@ -54,12 +55,14 @@ class ShopifyProductExporter(Exporter):
         self.currency = self.pricelist.currency_id or backend.company_id.currency_id
         self.failures = 0
         self._mappings = None
+        self._failed = []  # (template id, message), written in the job's transaction
 
     # ------------------------------------------------------------------
-    # Selection
+    # Claim
     # ------------------------------------------------------------------
-    def dirty_templates(self):
-        """Lock and return the pending templates of this backend (others' locks skipped)."""
+    def dirty_templates(self, exclude=()):
+        """Lock and return the pending templates of this backend (others' locks skipped):
+        called in the claim transaction, committed before anything is sent."""
         Template = self.env["product.template"].sudo().with_context(active_test=False)
         candidates = Template.search(
             [
@@ -67,6 +70,7 @@ class ShopifyProductExporter(Exporter):
                 ("shopify_publish", "=", True),
                 ("shopify_backend_ids", "in", self.backend.ids),
                 ("shopify_export_done_ids", "not in", self.backend.ids),
+                ("id", "not in", list(exclude)),
             ],
             order="id",
         )
@@ -79,44 +83,68 @@ class ShopifyProductExporter(Exporter):
         )
         return Template.browse([row[0] for row in self.env.cr.fetchall()])
 
-    def run(self):
-        report = ExportReport()
+    def claim_templates(self, report, exclude=()):
+        """In the claim transaction: ``[item]`` to send, each a dict of the template id, the
+        version read, the hash, the Shopify product id and the ``productSet`` input."""
         key = str(self.backend.id)
         changed = []
-        for template in self.dirty_templates():
+        for template in self.dirty_templates(exclude):
             mine = (template.shopify_export_state or {}).get(key) or {}
             try:
                 record = self.build(template)
-            except DataError as error:
-                self._fail(template, str(error))
-                continue
-            digest = record_hash(record)
-            if digest == mine.get("hash") and mine.get("product_id"):
-                report.skipped += 1
-                self._mark_done(template)
-            else:
+                digest = record_hash(record)
+                if digest == mine.get("hash") and mine.get("product_id"):
+                    report.skipped += 1
+                    self._mark_done(template)
+                    continue
                 product_id = mine.get("product_id") or self._bound_product_id(template)
-                changed.append((template, record, digest, product_id))
-        if len(changed) > self.bulk_threshold:
-            self._send_bulk(changed, report)
-        else:
-            self._send_each(changed, report)
+                values = self.product_input(template, record, product_id)
+            except DataError as error:
+                self._failed.append((template.id, str(error)))
+                continue
+            changed.append({
+                "template_id": template.id,
+                "version": template.shopify_sync_version,
+                "digest": digest,
+                "product_id": product_id,
+                "values": values,
+            })
+        return changed
+
+    def run(self):
+        report = ExportReport()
+        try:
+            self.resume_bulk(report)  # a bulk operation a killed run left: its result first
+            with self.transaction():
+                changed = self.claim_templates(report, exclude=self.open_bulk_templates())
+            if len(changed) > self.bulk_threshold:
+                self._send_bulk(changed, report)
+            else:
+                self._send_each(changed, report)
+        finally:
+            for template_id, message in self._failed:
+                self._fail(self.env["product.template"].sudo().browse(template_id), message)
+            self._failed = []
         _logger.info("Shopify products export of %s: %s", self.backend.name, report)
         return report
 
+    # ------------------------------------------------------------------
+    # Call, record
+    # ------------------------------------------------------------------
     def _send_each(self, changed, report):
-        for index, (template, record, digest, product_id) in enumerate(changed):
+        for index, item in enumerate(changed):
             try:
-                with self.env.cr.savepoint():
-                    product_id = self.send_template(template, record, product_id)
+                payload = self.adapter.mutate(
+                    catalog.PRODUCT_SET,
+                    catalog.product_set_variables(item["values"], item["product_id"]),
+                )
             except DataError as error:
-                self._fail(template, str(error))
+                self._failed.append((item["template_id"], str(error)))
                 continue
             except TransientError as error:
                 if not index:
                     raise  # nothing sent yet: the engine's backoff and circuit breaker
-                # keep what Shopify has already (a rollback would create duplicates on the
-                # next run): the rest stays pending and is sent by a later job
+                # what Shopify has already is recorded; the rest stays pending
                 delay = int(error.retry_after or 30)
                 _logger.info("Shopify products export of %s paused (%s): %s left, retry in "
                              "%ss", self.backend.name, error, len(changed) - index, delay)
@@ -124,19 +152,40 @@ class ShopifyProductExporter(Exporter):
                 return
             report.calls += 1
             report.sent += 1
-            self._done(template, digest, product_id)
+            self.record_sent(item, payload.get("product") or {})
+
+    def record_sent(self, item, product):
+        """Record one answer in a short transaction: bind the variants, keep the Shopify
+        product id and hash, mark the template done unless it changed meanwhile."""
+        product_id = catalog.numeric_id(product.get("legacyResourceId") or product.get("id"))
+        nodes = (product.get("variants") or {}).get("nodes") or []
+        with self.transaction():
+            self.env.cr.execute(
+                "SELECT COALESCE(shopify_sync_version, 0) FROM product_template WHERE id = %s "
+                "FOR UPDATE",
+                (item["template_id"],),
+            )
+            row = self.env.cr.fetchone()
+            template = self.env["product.template"].sudo().with_context(
+                active_test=False).browse(item["template_id"])
+            if row is None:
+                return  # deleted meanwhile
+            self._bind_variants(template, product_id, nodes)
+            state = dict(template.shopify_export_state or {})
+            state[str(self.backend.id)] = {"hash": item["digest"], "product_id": product_id}
+            template.with_context(retail_no_export=True).shopify_export_state = state
+            if row[0] == (item["version"] or 0):
+                self._mark_done(template)
+        close_outbound_failures(self.backend, self.flow,
+                                self.env["product.template"].browse(item["template_id"]))
+        if not self.same_transaction:
+            self.env.invalidate_all()
 
     def _bound_product_id(self, template):
         """The Shopify product the variants are bound to already (e.g. matched by an order
         import), adopted instead of creating a duplicate; None when unknown or ambiguous."""
         ids = set(self._bindings(template).mapped("product_external_id")) - {False, ""}
         return ids.pop() if len(ids) == 1 else None
-
-    def _done(self, template, digest, product_id):
-        state = dict(template.shopify_export_state or {})
-        state[str(self.backend.id)] = {"hash": digest, "product_id": product_id}
-        template.shopify_export_state = state
-        self._mark_done(template)
 
     def _mark_done(self, template):
         done = template.shopify_export_done_ids | self.backend
@@ -151,7 +200,7 @@ class ShopifyProductExporter(Exporter):
         record_failure(
             self.backend, self.flow,
             f"Product {template.display_name} not sent to Shopify: {message}",
-            key_hint=template.id, payload={"template_id": template.id},
+            record=template, payload={"template_id": template.id},
         )
 
     # ------------------------------------------------------------------
@@ -295,17 +344,6 @@ class ShopifyProductExporter(Exporter):
                 )
         return levels
 
-    def send_template(self, template, record, product_id):
-        """One productSet; bind the variants; return the Shopify product numeric id."""
-        values = self.product_input(template, record, product_id)
-        payload = self.adapter.mutate(
-            catalog.PRODUCT_SET, catalog.product_set_variables(values, product_id))
-        product = payload.get("product") or {}
-        product_id = catalog.numeric_id(product.get("legacyResourceId") or product.get("id"))
-        nodes = (product.get("variants") or {}).get("nodes") or []
-        self._bind_variants(template, product_id, nodes)
-        return product_id
-
     def _bind_variants(self, template, product_id, nodes):
         Binding = self.env["retail.product.binding"].sudo()
         products = self._variants(template)
@@ -339,59 +377,3 @@ class ShopifyProductExporter(Exporter):
         # variants Shopify dropped (archived in Odoo): their bindings point at nothing
         (self._bindings(template) - kept).unlink()
         mark_dirty(created, "stock")
-
-    # ------------------------------------------------------------------
-    # Bulk (large first loads)
-    # ------------------------------------------------------------------
-    def _send_bulk(self, changed, report):
-        """One ``bulkOperationRunMutation`` of ``productSet`` for every changed template:
-        stage a JSONL file of variables, run, wait, bind the variants line by line."""
-        lines = [
-            json.dumps(catalog.product_set_variables(
-                self.product_input(template, record, product_id), product_id))
-            for template, record, _digest, product_id in changed
-        ]
-        path = self._stage_upload("\n".join(lines) + "\n")
-        payload = self.adapter.mutate(
-            catalog.BULK_OPERATION_RUN_MUTATION,
-            {"mutation": catalog.PRODUCT_SET, "stagedUploadPath": path},
-        )
-        report.calls += 1
-        operation = bulk.wait_for_bulk_operation(
-            self.adapter, payload["bulkOperation"]["id"], self.bulk_timeout,
-            self.bulk_poll_interval,
-        )
-        answered = set()
-        for row in bulk.read_bulk_result(self.adapter, operation):
-            number = row.get("__lineNumber")
-            if number is None or number >= len(changed):
-                continue
-            answered.add(number)
-            template, _record, digest, _product_id = changed[number]
-            result = (row.get("data") or {}).get("productSet") or {}
-            errors = result.get("userErrors") or row.get("errors")
-            if errors or not result.get("product"):
-                self._fail(template, format_user_errors(errors or [
-                    {"message": "no product in the bulk result"}]))
-                continue
-            product = result["product"]
-            product_id = catalog.numeric_id(product.get("legacyResourceId") or product["id"])
-            self._bind_variants(template, product_id, product["variants"]["nodes"])
-            self._done(template, digest, product_id)
-            report.sent += 1
-        for number, (template, *_rest) in enumerate(changed):
-            if number not in answered:
-                self._fail(template, "missing from the bulk operation's result")
-
-    def _stage_upload(self, content):
-        """Upload ``content`` to a staged target; return its path for the bulk mutation."""
-        payload = self.adapter.mutate(
-            catalog.STAGED_UPLOADS_CREATE, catalog.staged_upload_variables("products.jsonl"))
-        target = payload["stagedTargets"][0]
-        parameters = {p["name"]: p["value"] for p in target["parameters"]}
-        self.adapter._send(
-            "POST", target["url"], "staged upload",
-            data=parameters,
-            files={"file": ("products.jsonl", content.encode(), "text/jsonl")},
-        )
-        return parameters.get("key") or target["resourceUrl"]

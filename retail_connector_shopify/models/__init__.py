@@ -1,4 +1,5 @@
 from . import (
+    bulk_operation,
     product,
     retail_backend,
     retail_backend_actions,

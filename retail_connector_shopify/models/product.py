@@ -46,6 +46,11 @@ class ProductTemplate(models.Model):
         copy=False,
         help="Stores the pending change was exported to already.",
     )
+    shopify_sync_version = fields.Integer(
+        copy=False, readonly=True,
+        help="Bumped by every change to export: an export marks the template done only when "
+        "the version it read has not moved while it was sending.",
+    )
     shopify_export_state = fields.Json(
         copy=False, help="Per backend id: hash of the last productSet and the Shopify product id."
     )
@@ -77,6 +82,13 @@ class ProductTemplate(models.Model):
         templates.with_context(retail_no_export=True).write(
             {"shopify_export_pending": True, "shopify_export_done_ids": [fields.Command.clear()]}
         )
+        templates.flush_recordset(["shopify_sync_version"])
+        self.env.cr.execute(
+            "UPDATE product_template SET shopify_sync_version = "
+            "COALESCE(shopify_sync_version, 0) + 1 WHERE id IN %s",
+            (tuple(templates.ids),),
+        )
+        templates.invalidate_recordset(["shopify_sync_version"])
         for backend in templates.shopify_backend_ids.filtered("active"):
             backend._schedule_export("products")
 

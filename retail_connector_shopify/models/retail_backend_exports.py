@@ -46,9 +46,10 @@ class RetailBackend(models.Model):
                 {"shopify_export_pending": True, "shopify_export_done_ids": [(3, self.id)]}
             )
         exporter = self._get_exporter(flow)
+        exporter.same_transaction = True  # the rows were just marked in this transaction
         report = exporter.run()
         if exporter.failures:
-            raise DataError(_("The export failed again, see the new failed event."))
+            raise DataError(_("The export failed again: see the message of its failed event."))
         return str(report)
 
     # ------------------------------------------------------------------
@@ -132,6 +133,7 @@ class RetailBackend(models.Model):
         fixed = 0
         if drifted:
             exporter = self._get_exporter("stock")
+            exporter.same_transaction = True  # the drifted rows were written just above
             exporter.run()
             fixed = len(drifted - exporter.failed)
         message = _(

@@ -239,9 +239,12 @@ class TestShopifyExports(ShopifyCase):
         before = self.calls("InventorySetQuantities")
         for attempt in (1, 2):
             self.export_stock(ghost)
-            messages = self.failed_events().mapped("error_message")
-            self.assertEqual(len(messages), attempt)
-            self.assertTrue(all("INVALID_INVENTORY_ITEM" in m for m in messages), messages)
+            events = self.failed_events()
+            # one open exception row per record, updated on each failure
+            self.assertEqual(len(events), 1)
+            self.assertEqual(events.attempts, attempt)
+            self.assertEqual((events.res_model, events.res_id), (bad._name, bad.id))
+            self.assertIn("INVALID_INVENTORY_ITEM", events.error_message)
         # first attempt, the same key refused, the same input under a fresh key
         self.assertEqual(self.calls("InventorySetQuantities") - before, 3)
 
@@ -431,3 +434,67 @@ class TestShopifyExports(ShopifyCase):
         self.assertEqual(str(variants[templates[7].default_code]["price"]), "15.00")
         self.assertFalse(any(templates.mapped("shopify_export_pending")))
         self.assertFalse(self.failed_events())
+
+    def test_a_bulk_export_killed_while_waiting_is_resumed_not_sent_again(self):
+        """The worker dies once Shopify accepted the bulk mutation (its tracking row is
+        committed): the rerun reads the operation's result, and each SKU exists once."""
+        count = 55
+        skus = [f"KILL{next(_SEQUENCE)}-{index}" for index in range(count)]
+        templates = self.env["product.template"].create(
+            [{"name": f"Killed Mug {index}", "list_price": 5.0, "is_storable": True,
+              "default_code": sku} for index, sku in enumerate(skus)]
+        )
+        self.publish(templates)
+        exporter = self.backend._get_exporter("products")
+
+        def worker_killed(operation_id):
+            raise WorkerKilled(operation_id)
+
+        exporter._bulk_started = worker_killed
+        # not assertRaises: Odoo's rolls back what the block wrote, the point is it stays
+        try:
+            exporter.run()
+        except WorkerKilled:
+            pass
+        else:
+            self.fail("the export was not interrupted")
+        operation = self.env["retail.bulk.operation"].search(
+            [("backend_id", "=", self.backend.id)])
+        self.assertEqual(operation.status, "running")
+        self.assertEqual(len(operation.input_keys), count)
+        self.assertTrue(all(templates.mapped("shopify_export_pending")))
+
+        report = self.backend._export_flow("products")
+        self.assertIn(f"sent {count}", report)
+        self.assertEqual(self.calls("BulkOperationRunMutation"), 1)
+        self.assertEqual(self.calls("ProductSet"), 0)
+        self.assertEqual(operation.status, "done")
+        in_store = [v["sku"] for v in self.control.state("variants") if v["sku"] in skus]
+        self.assertCountEqual(in_store, skus, "each SKU exactly once in the store")
+        self.assertFalse(any(templates.mapped("shopify_export_pending")))
+        bindings = self.env["retail.product.binding"].search(
+            [("backend_id", "=", self.backend.id),
+             ("odoo_id", "in", templates.product_variant_ids.ids)])
+        self.assertEqual(len(bindings), count)
+        # a third run has nothing to send: no third product per SKU
+        self.assertIn("sent 0", self.backend._export_flow("products"))
+
+    def test_a_template_changed_while_it_was_sent_stays_pending(self):
+        template = self.make_template()
+        self.publish(template)
+        exporter = self.backend._get_exporter("products")
+        send = exporter._send_each
+
+        def change_then_send(changed, report):
+            template.list_price += 1  # another user's change, between claim and record
+            return send(changed, report)
+
+        exporter._send_each = change_then_send
+        exporter.run()
+        self.assertTrue(template.shopify_export_pending, "the change is sent by the next run")
+        self.assertIn("sent 1", self.backend._export_flow("products"))
+        self.assertFalse(template.shopify_export_pending)
+
+
+class WorkerKilled(Exception):
+    """Stands for the end of the worker's process."""

@@ -40,7 +40,11 @@ RC_BENCH_SALESFORCE_PORT (8712), RC_BENCH_TIMEOUT (seconds to wait for ingestion
 RC_BENCH_STEADY_ORDERS (15), RC_BENCH_STEADY_SECONDS (2), RC_BENCH_STOCK_LEVELS (10000),
 RC_BENCH_STOCK_CHANGES (30), RC_BENCH_STOCK_CHANGE_SECONDS (0.75),
 RC_BENCH_CATALOGUE_PRODUCTS (2000), RC_BENCH_CATALOGUE_FOLLOW (60),
-RC_BENCH_PHASES (intake,ingestion,latency,stock,stock_latency,catalogue).
+RC_BENCH_PHASES (intake,ingestion,latency,stock,stock_latency,catalogue,picking).
+8. picking validation during a stock export (``picking.py``): ``picking_validate_during_export
+   _p95`` against the same validation with no export running (target <= 1.5x); settings
+   RC_BENCH_PICKINGS (15), RC_BENCH_PICK_VARIANTS (200), RC_BENCH_PICK_SLOW_CALL (4 s).
+The serialization conflicts counted in the Odoo logs are a figure (target 0).
 """
 
 import json
@@ -58,6 +62,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.bench.load import paced, percentile  # noqa: E402
+from tests.bench.picking import bench_picking  # noqa: E402
 from tests.e2e import shopify_client as sc  # noqa: E402
 from tests.e2e.harness import MemorySampler, Stack, log, odoo_env  # noqa: E402
 
@@ -71,7 +76,8 @@ SALESFORCE_PORT = int(os.environ.get("RC_BENCH_SALESFORCE_PORT", "8712"))
 TIMEOUT = float(os.environ.get("RC_BENCH_TIMEOUT", "600"))
 STOCK_LEVELS = int(os.environ.get("RC_BENCH_STOCK_LEVELS", "10000"))
 PHASES = os.environ.get(
-    "RC_BENCH_PHASES", "intake,ingestion,latency,stock,stock_latency,catalogue").split(",")
+    "RC_BENCH_PHASES",
+    "intake,ingestion,latency,stock,stock_latency,catalogue,picking").split(",")
 STEADY_ORDERS = int(os.environ.get("RC_BENCH_STEADY_ORDERS", "15"))
 STEADY_SECONDS = float(os.environ.get("RC_BENCH_STEADY_SECONDS", "2"))
 STOCK_CHANGES = int(os.environ.get("RC_BENCH_STOCK_CHANGES", "30"))
@@ -634,7 +640,7 @@ def catalogue_stock_follow(stack, figures, since_job_id, prefix, variants):
                 f"{levels} after {CATALOGUE_FOLLOW:g}s", ok=stocked >= levels)
 
 
-def diagnostics(stack):
+def diagnostics(stack, figures):
     """What slowed the run down, from the Odoo logs and the backend's chatter."""
     conflicts = 0
     for logfile in stack.workdir.glob("odoo-*.log"):
@@ -647,6 +653,7 @@ def diagnostics(stack):
         "SELECT count(*) FROM queue_job WHERE retry > 1", database=stack.database)[0][0]
     log(f"  diagnostics: {conflicts} serialization conflicts in the Odoo logs, circuit opened "
         f"{circuits} times, {retried} jobs run more than once")
+    figures.add("serialization_conflicts", conflicts, "conflicts", "0", ok=conflicts == 0)
 
 
 def main():
@@ -673,12 +680,14 @@ def main():
                 bench_stock_latency(stack, figures)
             if "catalogue" in PHASES:
                 bench_catalogue(stack, figures)
+            if "picking" in PHASES:
+                bench_picking(stack, figures, bind_seeded_variants, odoo_script)
         finally:
             sampler.stop()
         figures.add("worker_rss_peak", sampler.peak_worker / MB, "MB", "<600MB",
                     ok=sampler.peak_worker < 600 * MB)
         figures.add("odoo_rss_peak_total", sampler.peak_total / MB, "MB")
-        diagnostics(stack)
+        diagnostics(stack, figures)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     log(f"\nBenchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average "
         f"{load} at the end, {time.time() - started:.0f}s):\n")

@@ -3,8 +3,9 @@
 ``python3 tests/bench/stock_setup.py CONFIG DATABASE setup VARIANTS_JSON``: create one storable
 product per sandbox variant (``[{"sku", "variant_id", "inventory_item_id", "product_id"}]``)
 and its Shopify binding, without exporting anything.
-``... change QUANTITY``: set every bench product's quantity on hand at WH/Stock to QUANTITY in
-one transaction (the connector marks the bindings dirty and enqueues one export job).
+``... change QUANTITY [PREFIX]``: set every bench product's (default code starting with PREFIX,
+default ``BENCHSTOCK-``) quantity on hand at WH/Stock to QUANTITY in one transaction (the
+connector marks the bindings dirty and enqueues one export job).
 ``... rerun``: mark every bench binding dirty without changing anything and enqueue the export.
 Prints one JSON line.
 """
@@ -16,7 +17,7 @@ import time
 PREFIX = "BENCHSTOCK-"
 
 
-def main(config, database, command, argument=None):
+def main(config, database, command, argument=None, prefix=PREFIX):
     import odoo
     from odoo.modules.registry import Registry
 
@@ -44,7 +45,7 @@ def main(config, database, command, argument=None):
             result = {"products": len(products)}
         elif command == "change":
             stock = env.ref("stock.stock_location_stock")
-            products = env["product.product"].search([("default_code", "=like", PREFIX + "%")])
+            products = env["product.product"].search([("default_code", "=like", prefix + "%")])
             Quant = env["stock.quant"]
             for product in products:
                 Quant._update_available_quantity(product, stock, float(argument))
@@ -63,4 +64,4 @@ def main(config, database, command, argument=None):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -1,0 +1,142 @@
+"""A stock export waiting on a slow Shopify holds no row a warehouse user needs.
+
+These tests commit on their own cursors (a second, real transaction is the point) and
+archive what they committed at the end.
+"""
+
+import itertools
+import threading
+import time
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.retail_connector.engine.transactions import environment
+from odoo.addons.retail_connector_shopify.rate_budget import RateBudget
+
+from .common import SANDBOX_SHOP
+
+_SEQUENCE = itertools.count(1)
+SLOW_CALL = 4.0  # seconds the sandbox holds the stock mutation
+LOCK_TIMEOUT = "300ms"  # far below SLOW_CALL: a validation waiting on the export fails
+
+
+@tagged("post_install", "-at_install")
+class TestStockExportHoldsNoLock(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from tests.sandbox.shopify import ShopifySandbox
+
+        cls.sandbox = ShopifySandbox().start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.control = cls.sandbox.control
+
+    def setUp(self):
+        super().setUp()
+        main = self.sandbox.seeded["locations"]["main"]
+        sku = f"LOCKFREE-{next(_SEQUENCE)}"
+        created = self.control.seed({"products": [{
+            "title": sku, "variants": [{"sku": sku, "price": "9.00",
+                                        "stock": {str(main): 0}}]}]})["created"]["variants"]
+        variant_id = created[sku]
+        item_id = next(v["inventory_item_id"] for v in self.control.state("variants")
+                       if v["id"] == variant_id)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            self.stock = env["stock.warehouse"].search(
+                [("company_id", "=", env.company.id)], limit=1).lot_stock_id
+            backend = env["retail.backend"].create({
+                "name": f"No-lock shop {sku}", "backend_type": "shopify",
+                "shopify_shop_domain": SANDBOX_SHOP, "shopify_api_version": "2026-04",
+                "shopify_api_base_url": self.sandbox.base_url,
+                "shopify_access_token": self.sandbox.token, "shopify_rate_reserve": 0,
+                "webhook_secret": self.sandbox.client_secret,
+            })
+            env["retail.value.mapping"].create(
+                {"backend_id": backend.id, "kind": "location", "external_value": str(main),
+                 "location_id": self.stock.id})
+            product = env["product.product"].create(
+                {"name": sku, "default_code": sku, "is_storable": True})
+            env["retail.product.binding"].create(
+                {"backend_id": backend.id, "odoo_id": product.id,
+                 "external_id": str(variant_id), "inventory_item_id": str(item_id)})
+            env["stock.quant"]._update_available_quantity(product, self.stock, 10)
+            self.backend_id, self.product_id, self.sku = backend.id, product.id, sku
+        self.addCleanup(self._archive)
+        self.addCleanup(RateBudget.forget, self.backend_id)
+        self.addCleanup(self.control.clear_faults)
+
+    def _archive(self):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["retail.backend"].browse(
+                self.backend_id).active = False
+
+    def export(self):
+        """One export job on its own cursor, committed like queue_job's runner does (the
+        registry is passed: the test runner's thread holds the registries' lock)."""
+        with self.registry.cursor() as cr:
+            env = environment(self.registry, cr, SUPERUSER_ID, {})
+            return env["retail.backend"].browse(self.backend_id)._export_flow("stock")
+
+    def in_store(self):
+        main = self.sandbox.seeded["locations"]["main"]
+        return self.control.inventory_level(self.sku, main)["quantities"]["available"]
+
+    def validate_delivery(self, quantity):
+        """A warehouse user ships ``quantity`` on a transaction of their own that gives up
+        on any row lock after LOCK_TIMEOUT."""
+        with self.registry.cursor() as cr:
+            cr.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            warehouse = env["stock.warehouse"].search(
+                [("company_id", "=", env.company.id)], limit=1)
+            picking = env["stock.picking"].create({
+                "picking_type_id": warehouse.out_type_id.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": env.ref("stock.stock_location_customers").id,
+                "move_ids": [(0, 0, {
+                    "name": self.sku, "product_id": self.product_id,
+                    "product_uom_qty": quantity,
+                    "location_id": warehouse.lot_stock_id.id,
+                    "location_dest_id": env.ref("stock.stock_location_customers").id,
+                })],
+            })
+            picking.action_confirm()
+            picking.action_assign()
+            picking.move_ids.write({"quantity": quantity, "picked": True})
+            picking.button_validate()
+            return picking.state
+
+    def test_a_picking_validated_during_a_slow_export_commits_and_is_sent_next(self):
+        self.assertIn("sent 1", self.export())
+        self.assertEqual(self.in_store(), 10)
+        with self.registry.cursor() as cr:  # a stock change to send
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["stock.quant"]._update_available_quantity(
+                env["product.product"].browse(self.product_id), env["stock.location"].browse(
+                    self.stock.id), -3)
+        self.control.add_fault("latency", count=1, operation="InventorySetQuantities",
+                               seconds=SLOW_CALL)
+        results = {}
+        export = threading.Thread(target=lambda: results.update(report=self.export()))
+        export.start()
+        try:
+            # the export's call is in flight once the sandbox took the latency rule
+            for _poll in range(400):
+                if not self.control.faults():
+                    break
+                time.sleep(0.05)
+            self.assertFalse(self.control.faults(), "the export never called Shopify")
+            # the warehouse user's transaction neither waits for the export nor conflicts
+            self.assertEqual(self.validate_delivery(2), "done")
+        finally:
+            export.join()
+        self.assertIn("sent 1", results["report"])
+        self.assertEqual(self.in_store(), 7, "the slow export sent what it had claimed")
+        with self.registry.cursor() as cr:
+            binding = api.Environment(cr, SUPERUSER_ID, {})["retail.product.binding"].search(
+                [("backend_id", "=", self.backend_id)])
+            self.assertTrue(binding.export_pending, "changed while sent: still dirty")
+        self.assertIn("sent 1", self.export())
+        self.assertEqual(self.in_store(), 5, "the next run sends the validated quantity")
