@@ -20,8 +20,7 @@ from odoo.http import request
 from ..engine.intake import (
     hmac_matches,
     read_bounded_body,
-    refuse_body,
-    refuse_topic,
+    refuse_delivery,
     signed_message,
     store_event,
     timestamp_within,
@@ -69,13 +68,8 @@ class GenericWebhookController(http.Controller):
                 backend.webhook_tolerance,
             )
             return request.make_response("timestamp outside the tolerance window", status=401)
-        if refuse_topic(backend, topic, key, "Generic webhook"):
-            return request.make_response("topic not accepted", status=422)
-        refused = refuse_body(request.httprequest, body)
+        refused = refuse_delivery(backend, topic, key, "Generic webhook", request.httprequest, body)
         if refused:
-            _logger.warning(
-                "Generic webhook %s for backend %s refused: %s", key, backend_id, refused[1]
-            )
             return request.make_response(refused[1], status=refused[0])
         _event, created = store_event(
             backend,

@@ -104,6 +104,20 @@ def refuse_body(httprequest, body, mimetype="application/json"):
     return None
 
 
+def refuse_delivery(backend, topic, delivery_id, channel, httprequest, body):
+    """``(status, text)`` when a signed webhook delivery is refused before it is stored: a
+    topic off the backend's allow-list (422) or a body that is not what the channel sends
+    (see :func:`refuse_body`); logged with the channel's delivery id. None: store it."""
+    if refuse_topic(backend, topic, delivery_id, channel):
+        return 422, "topic not accepted"
+    refused = refuse_body(httprequest, body)
+    if refused:
+        _logger.warning(
+            "%s %s for backend %s refused: %s", channel, delivery_id, backend.id, refused[1]
+        )
+    return refused
+
+
 def signed_message(timestamp, topic, event_id, body):
     """What the generic webhook signs: ``<timestamp>.<topic>.<event id>.`` then the body, so
     that none of them can be changed or replayed under another name or time."""

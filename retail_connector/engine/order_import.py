@@ -19,6 +19,7 @@ from odoo import _, fields
 
 from ..canonical import Customer
 from ..errors import DataError, IgnoredEvent
+from ..models.exact_discount import display_discount
 from .importers import PartnerImporter, normalize_email
 from .locks import lock_external_record
 from .order_workflow import OrderWorkflow
@@ -261,7 +262,9 @@ class OrderImporter:
                     "name": line_description(line, product),
                     "product_uom_qty": line.quantity,
                     "price_unit": float(line.unit_price),
-                    "discount": _percentage(line.discount_amount, line.unit_price, line.quantity),
+                    "discount": display_discount(
+                        line.discount_amount, line.unit_price, line.quantity
+                    ),
                     "retail_discount_amount": float(line.discount_amount),
                     "retail_ordered_qty": line.quantity,
                     "tax_id": [(6, 0, self.taxes(line.taxes, order.taxes_included).ids)],
@@ -280,7 +283,7 @@ class OrderImporter:
                     "name": shipping.title,
                     "product_uom_qty": 1,
                     "price_unit": float(shipping.price),
-                    "discount": _percentage(shipping.discount_amount, shipping.price, 1),
+                    "discount": display_discount(shipping.discount_amount, shipping.price, 1),
                     "retail_discount_amount": float(shipping.discount_amount),
                     "tax_id": [(6, 0, self.taxes(shipping.taxes, order.taxes_included).ids)],
                     "retail_external_line_id": f"shipping:{shipping.code or shipping.title}",
@@ -464,11 +467,6 @@ def attributes_text(attributes):
     """``name: value`` lines of channel attributes; names starting with ``_`` are hidden
     by the channel from customers, and kept here too."""
     return "\n".join(f"{item.name}: {item.value}" for item in attributes or [])
-
-
-def _percentage(amount, price, quantity):
-    gross = float(price) * float(quantity)
-    return float(amount) / gross * 100 if gross and amount else 0.0
 
 
 def tax_key(tax_line):

@@ -23,6 +23,7 @@ bound by its channel id, so a duplicate changes nothing.
 from odoo import _, fields
 
 from ..errors import DataError, TransientError
+from ..models.exact_discount import display_discount
 from .locks import lock_external_record
 
 REFUND_KINDS = frozenset({"refund"})
@@ -257,13 +258,12 @@ class RefundImporter:
 
     @staticmethod
     def _line(sale_line, quantity, price_unit, discount=0.0, linked=True):
-        gross = price_unit * quantity
         values = {
             "product_id": sale_line.product_id.id,
             "name": sale_line.name,
             "quantity": quantity,
             "price_unit": price_unit,
-            "discount": discount / gross * 100 if gross and discount else 0.0,
+            "discount": display_discount(discount, price_unit, quantity),
             "retail_discount_amount": discount,
             "tax_ids": [(6, 0, sale_line.tax_id.ids)],
         }

@@ -23,8 +23,9 @@ def exact_discount(amount, price_unit, quantity):
 
 
 def display_discount(amount, price_unit, quantity):
-    """The percentage shown in the *Discount (%)* column (0 without a discount)."""
-    return exact_discount(amount, price_unit, quantity) or 0.0
+    """The percentage shown in the *Discount (%)* column (0 without a discount); accepts
+    Decimals as the canonical records carry them."""
+    return exact_discount(float(amount or 0), float(price_unit or 0), float(quantity or 0)) or 0.0
 
 
 class SaleOrderLine(models.Model):

@@ -14,8 +14,7 @@ from odoo.http import request
 from odoo.addons.retail_connector.engine.intake import (
     hmac_matches,
     read_bounded_body,
-    refuse_body,
-    refuse_topic,
+    refuse_delivery,
     store_event,
     webhook_backend,
 )
@@ -81,13 +80,8 @@ class ShopifyWebhookController(http.Controller):
             return request.make_response(
                 "X-Shopify-Topic and X-Shopify-Webhook-Id required", status=400
             )
-        if refuse_topic(backend, topic, key, "Shopify webhook"):
-            return request.make_response("topic not accepted", status=422)
-        refused = refuse_body(request.httprequest, body)
+        refused = refuse_delivery(backend, topic, key, "Shopify webhook", request.httprequest, body)
         if refused:
-            _logger.warning(
-                "Shopify webhook %s for backend %s refused: %s", key, backend_id, refused[1]
-            )
             return request.make_response(refused[1], status=refused[0])
         event, created = store_event(
             backend,

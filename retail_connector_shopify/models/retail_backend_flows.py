@@ -16,7 +16,7 @@ from ..graphql import fulfillment as fulfillment_documents
 from ..graphql import orders as order_documents
 from ..mappers import customer_from_rest, order_from_rest, refund_from_rest
 from ..mappers.graphql import customer_to_rest, legacy_id, order_to_rest, transaction_to_rest
-from ..mappers.order import CAPTURED_STATUSES
+from ..mappers.order import CAPTURED_STATUSES, payments_from_transactions
 
 _logger = logging.getLogger(__name__)
 
@@ -75,7 +75,10 @@ class RetailBackend(models.Model):
         if record is None:
             raise DataError(_("The %s payload is empty.", topic))
         if importer is OrderImporter and self._shopify_needs_transactions(payload):
-            record = order_from_rest(payload, self._shopify_order_transactions(payload))
+            # Mapped (so checked) first; the transactions are read only for a valid order.
+            transactions = self._shopify_order_transactions(payload)
+            record.payments = payments_from_transactions(transactions, record.currency)
+            record.payments_complete = True
         return getattr(importer(self), method)(record)
 
     @staticmethod
