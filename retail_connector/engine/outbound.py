@@ -21,13 +21,21 @@ from .transactions import short_transaction
 CLAIM_TIMEOUT = 3600
 
 
-def mark_dirty(bindings, flow):
+MARK_TABLE = "retail_export_mark"
+
+
+def mark_dirty(bindings, flow, insert_only=False):
     """Mark ``bindings`` for export in ``flow`` and enqueue one export job per backend.
 
     Does nothing inside an import (context ``retail_no_export``), so that what a channel sent
     is not echoed back to it, nor for backends whose channel does not export ``flow``
     (:meth:`retail.backend._export_flows`): their bindings stay clean for the flows they do
     export.
+
+    ``insert_only``: write the marks as rows of ``retail.export.mark`` instead of updating
+    the bindings, for changes made while an export may be updating the same bindings (a
+    picking validated during a stock export): an insert never waits on a row lock nor
+    fails to serialize against the export's claim and record.
     """
     if not bindings or bindings.env.context.get("retail_no_export"):
         return
@@ -36,8 +44,76 @@ def mark_dirty(bindings, flow):
         if flow not in backend._export_flows():
             continue  # this channel takes no such export (e.g. stock levels to a CRM)
         mine = bindings.filtered(lambda binding, backend=backend: binding.backend_id == backend)
-        bump_versions(mine)
+        if insert_only:
+            insert_marks(mine, flow)
+        else:
+            bump_versions(mine)
         backend._schedule_export(flow)
+
+
+def insert_marks(bindings, flow):
+    """Insert one export mark per binding of ``flow`` (bindings of one backend). Plain
+    INSERT, not ON CONFLICT DO NOTHING on a unique key: under repeatable read, a key that
+    another transaction committed after this one's snapshot makes that clause fail to
+    serialize. Duplicates cost nothing: the claim takes them all at once."""
+    if not bindings:
+        return
+    bindings.env.cr.execute(
+        f"INSERT INTO {MARK_TABLE} (backend_id, flow, binding_model, binding_id) "
+        "SELECT %s, %s, %s, unnest(%s::int[])",
+        (bindings.backend_id.id, flow, bindings._name, bindings.ids),
+    )
+    bindings.invalidate_recordset(["export_dirty"])
+
+
+def fold_marks(env, binding_model, backend_id, flow, binding_ids=None):
+    """Take the export marks of ``flow`` (of ``binding_ids`` only, when given) that this
+    transaction sees and fold them into their bindings: dirty, version moved on, claimable.
+    Marks committed after this transaction's snapshot stay for the next run. Returns the
+    ids of the bindings folded."""
+    Binding = env[binding_model].sudo()
+    Binding.flush_model(["export_pending", "sync_version", "export_claimed_at"])
+    only = "AND binding_id = ANY(%s)" if binding_ids is not None else ""
+    params = [backend_id, flow, binding_model]
+    if binding_ids is not None:
+        params.append(list(binding_ids))
+    env.cr.execute(
+        f"WITH taken AS (DELETE FROM {MARK_TABLE} WHERE id IN (SELECT id FROM {MARK_TABLE} "
+        f"WHERE backend_id = %s AND flow = %s AND binding_model = %s {only} "
+        "FOR UPDATE SKIP LOCKED) RETURNING binding_id) "
+        f"UPDATE {Binding._table} SET export_pending = true, "
+        "sync_version = COALESCE(sync_version, 0) + 1, export_claimed_at = NULL "
+        "WHERE id IN (SELECT binding_id FROM taken) RETURNING id",
+        [*params],
+    )
+    folded = [row[0] for row in env.cr.fetchall()]
+    if folded:
+        Binding.browse(folded).invalidate_recordset(
+            ["export_pending", "sync_version", "export_claimed_at", "export_dirty"]
+        )
+    return folded
+
+
+def flow_marked_ids(env, binding_model, backend_id, flow):
+    """The ids of the bindings of ``backend_id`` with an export mark of ``flow``."""
+    env.cr.execute(
+        f"SELECT DISTINCT binding_id FROM {MARK_TABLE} "
+        "WHERE backend_id = %s AND flow = %s AND binding_model = %s",
+        (backend_id, flow, binding_model),
+    )
+    return [row[0] for row in env.cr.fetchall()]
+
+
+def marked_binding_ids(env, binding_model, binding_ids):
+    """The ids among ``binding_ids`` that have an export mark not folded yet."""
+    if not binding_ids:
+        return set()
+    env.cr.execute(
+        f"SELECT DISTINCT binding_id FROM {MARK_TABLE} "
+        "WHERE binding_model = %s AND binding_id = ANY(%s)",
+        (binding_model, list(binding_ids)),
+    )
+    return {row[0] for row in env.cr.fetchall()}
 
 
 def bump_versions(bindings):
@@ -113,6 +189,7 @@ class Exporter:
     def dirty_bindings(self):
         """Lock and return the dirty bindings; rows another export holds are left to it."""
         Binding = self.env[self.binding_model].sudo()
+        fold_marks(self.env, self.binding_model, self.backend.id, self.flow)
         Binding.flush_model(["backend_id", "export_pending"])
         self.env.cr.execute(
             f"SELECT id FROM {Binding._table} WHERE backend_id = %s AND export_pending "
@@ -185,6 +262,7 @@ class Exporter:
         return ``{binding id: sync version read}``. Rows locked by another transaction
         (a picking being validated) are left to the next run."""
         Binding = self.env[self.binding_model].sudo()
+        fold_marks(self.env, self.binding_model, self.backend.id, self.flow)
         Binding.flush_model()
         table = Binding._table
         self.env.cr.execute(
@@ -247,11 +325,12 @@ class Exporter:
         finally:
             # what was sent is recorded even when a later batch failed (no resend)
             self.record_outcomes(claimed, outcomes)
-        for binding, record, digest, error in failed:
-            self.record_failure(binding, record, digest, error)
         sent = Binding.browse([bid for bid, (outcome, _d) in outcomes.items() if outcome == "sent"])
         sent -= getattr(self, "failed", None) or Binding  # refused in part by the channel
-        close_outbound_failures(self.backend, self.flow, sent.odoo_id)
+        with self.transaction():  # exception rows: not in the job's transaction either
+            for binding, record, digest, error in failed:
+                self.record_failure(binding, record, digest, error)
+            close_outbound_failures(self.backend, self.flow, sent.with_env(self.env).odoo_id)
         report.calls = self.calls
         if retry_after is not None:
             self.backend._schedule_export(self.flow, delay=retry_after)
@@ -266,6 +345,8 @@ class Exporter:
         now = fields.Datetime.now()
         with self.transaction():
             Binding = self.env[self.binding_model].sudo()
+            # changes marked while the rows were sent: their version moves on (still dirty)
+            fold_marks(self.env, self.binding_model, self.backend.id, self.flow, claimed)
             Binding.flush_model()
             self.env.cr.execute(
                 f"SELECT id, COALESCE(sync_version, 0) FROM {Binding._table} WHERE id IN %s "

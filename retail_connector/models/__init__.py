@@ -14,6 +14,8 @@ from . import (
     retail_binding,
     retail_checkpoint,
     retail_event,
+    retail_event_job,
+    retail_export_mark,
     retail_mapping,
     retail_ownership_rule,
     retail_reconciliation,

@@ -238,6 +238,25 @@ class RetailBackend(models.Model):
         entry = self._event_topics().get(topic)
         return getattr(self, entry[0]) if entry else None
 
+    def _event_calls(self):
+        """Channel hook: ``{topic: call method}`` of the topics whose handler talks to the
+        channel.
+
+        An event job runs the call method ``call(event) -> prepared`` first, with no row of
+        its own written or locked (remote reads, and remote writes whose outcome the handler
+        records idempotently), then the handler as ``handler(event, prepared)`` in the
+        record transaction, which writes no more to the channel. A call method writes to
+        Odoo only in short transactions of its own (``engine.transactions``). Called
+        directly (a dry run, a test), a handler runs its call step itself.
+        """
+        return {}
+
+    def _get_event_call(self, topic):
+        """Return the call step ``call(event) -> prepared`` of ``topic``, or ``None``."""
+        self.ensure_one()
+        name = self._event_calls().get(topic)
+        return getattr(self, name) if name else None
+
     def _accepts_channel_topic(self, topic):
         """Whether a webhook of this backend may store an event of ``topic``."""
         self.ensure_one()

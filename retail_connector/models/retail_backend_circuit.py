@@ -151,9 +151,15 @@ class RetailBackend(models.Model):
         Jobs of one backend finish concurrently; when two of them update its row at once, the
         loser's write is rolled back to a savepoint and skipped (the other job's write says
         the same), so that the job itself, and its event, are never failed by bookkeeping.
+        The row is never waited for (NOWAIT): a job's record transaction must not wait on a
+        row its own job's transaction may hold.
         """
         try:
             with quiet_sql.expected_errors(), self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM retail_backend WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
+                    (tuple(self.ids),),
+                )
                 self.sudo().write(values)
         except RETRYABLE_DB_ERRORS as error:
             _logger.info(

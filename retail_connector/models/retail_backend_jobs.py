@@ -27,8 +27,12 @@ class RetailBackend(models.Model):
 
     _inherit = "retail.backend"
 
-    def _call_guarded(self, work):
+    def _call_guarded(self, work, answers=None):
         """Run ``work()`` in a savepoint and classify how it ended.
+
+        ``answers``: the channel answer count (``circuit.answer_count()``) before the work
+        began, when part of it ran earlier (an event job's call step, before its record
+        transaction).
 
         :returns: ``(outcome, value)`` where outcome is ``done`` (value is what ``work``
             returned), ``data``, ``transient`` or ``auth`` (value is the
@@ -37,7 +41,8 @@ class RetailBackend(models.Model):
             towards the circuit breaker, successes close it.
         """
         self.ensure_one()
-        answers = circuit.answer_count()
+        if answers is None:
+            answers = circuit.answer_count()
         try:
             with self.env.cr.savepoint():
                 value = work()

@@ -60,8 +60,8 @@ class RetailBackend(models.Model):
         raise :class:`~..errors.QuotaExceeded`. The default resumes."""
         return 0
 
-    def _call_guarded(self, work):
-        outcome, value = super()._call_guarded(work)
+    def _call_guarded(self, work, answers=None):
+        outcome, value = super()._call_guarded(work, answers=answers)
         if isinstance(value, QuotaExceeded):
             self._pause(value)
         return outcome, value

@@ -9,7 +9,9 @@ class RetailBinding(models.AbstractModel):
     Concrete bindings define ``odoo_id``. ``external_updated_at`` is the channel's update time
     of the last payload applied, so that an older payload arriving late is skipped;
     ``sync_hash`` is the hash of the last canonical record exported, so that an unchanged
-    record is not sent again; ``export_pending`` marks the binding dirty for the next export.
+    record is not sent again; ``export_pending`` marks the binding dirty for the next export
+    (changes made beside an export, such as stock moves, mark it through ``retail.export.mark``
+    instead, folded in by the export's claim).
     """
 
     _name = "retail.binding"
@@ -31,6 +33,11 @@ class RetailBinding(models.AbstractModel):
     export_claimed_at = fields.Datetime(
         readonly=True, copy=False, help="Being sent by an export since then (its claim)."
     )
+    export_dirty = fields.Boolean(
+        compute="_compute_export_dirty",
+        help="Waiting for an export: marked on the binding, or by a change (a stock move) "
+        "that no export has taken yet.",
+    )
     external_url = fields.Char(compute="_compute_external_url")
 
     _sql_constraints = [
@@ -45,6 +52,15 @@ class RetailBinding(models.AbstractModel):
             "This Odoo record is bound already on this backend.",
         ),
     ]
+
+    @api.depends("export_pending")
+    @api.depends_context("uid")
+    def _compute_export_dirty(self):
+        from ..engine.outbound import marked_binding_ids
+
+        marked = marked_binding_ids(self.env, self._name, self.ids)
+        for binding in self:
+            binding.export_dirty = binding.export_pending or binding.id in marked
 
     @api.depends("external_id", "backend_id")
     def _compute_external_url(self):

@@ -237,77 +237,6 @@ class RetailEvent(models.Model):
         values.update(retail_backend_id=self[:1].backend_id.id, retail_flow=self[:1].topic)
         return values
 
-    def _process_job(self, replay=False):
-        """Job: import one event. Returns a short report of what happened."""
-        self.ensure_one()
-        if self.state in ("done", "ignored") and not replay:
-            return f"nothing to do: event is {self.state}"
-        backend = self.backend_id
-        if not backend.active:
-            return f"backend {backend.name} is archived: event left {self.state}"
-        if backend._circuit_parks():
-            self._park()
-            return "circuit open: event parked until the circuit closes"
-        wait = backend._circuit_check()
-        if wait:  # paused by a used-up quota
-            self._enqueue(delay=wait, replay=replay)
-            return f"paused: postponed by {wait}s"
-        handler = backend.with_context(retail_no_export=True)._get_event_handler(self.topic)
-        if handler is None:
-            return self._mark_failed(
-                "data",
-                _(
-                    "No importer for topic '%(topic)s' on a %(type)s backend: ignore the event "
-                    "or install the channel addon that handles it.",
-                    topic=self.topic,
-                    type=backend.backend_type,
-                ),
-            )
-        self.with_context(retail_event_internal=True).write(
-            {"started_at": fields.Datetime.now(), "attempts": self.attempts + 1}
-        )
-        self._stamp("started_ms")
-        outcome, value = backend._call_guarded(lambda: handler(self))
-        if outcome == "done":
-            return self._mark_done(value)
-        if outcome == "data":
-            return self._mark_failed("data", str(value), getattr(value, "missing_mapping", None))
-        if outcome == "ignored":
-            return self._mark_ignored(str(value))
-        constraint = getattr(value, "details", {}).get("constraint")
-        if constraint and self.attempts >= UNIQUE_RETRIES:
-            # A concurrent insert clears on the next attempt; a conflict that survives the
-            # retries is data: the record clashes with one that exists.
-            return self._mark_failed(
-                "data",
-                _(
-                    "This record conflicts with one Odoo already has (unique constraint "
-                    "%(constraint)s), and retrying did not help: %(error)s Find the existing "
-                    "record (same reference, e-mail or binding), merge or unbind it, then "
-                    "retry.",
-                    constraint=constraint,
-                    error=value,
-                ),
-            )
-        if not getattr(value, "spends_attempt", True):
-            # A used-up quota: the backend is paused; the event waits, its attempt not spent.
-            self.with_context(retail_event_internal=True).write(
-                {"attempts": self.attempts - 1, "error_kind": outcome, "error_message": str(value)}
-            )
-            delay = backend._circuit_check() or backend._retry_delay(value, self.attempts)
-            self._enqueue(delay=delay, replay=replay)
-            return f"paused, retry in {delay}s: {value}"
-        if self.attempts >= backend.max_attempts:
-            return self._mark_failed(
-                outcome, _("Gave up after %(n)s attempts: %(error)s", n=self.attempts, error=value)
-            )
-        delay = backend._retry_delay(value, self.attempts)
-        self.with_context(retail_event_internal=True).write(
-            {"error_kind": outcome, "error_message": str(value)}
-        )
-        self._enqueue(delay=delay, replay=replay)
-        return f"{outcome} failure, retry in {delay}s: {value}"
-
     def _mark_done(self, record):
         values = {
             "state": "done",
@@ -315,6 +244,7 @@ class RetailEvent(models.Model):
             "error_kind": False,
             "error_message": False,
             "next_retry_at": False,
+            "pending_call": False,
         }
         if isinstance(record, models.BaseModel) and len(record) == 1:
             values.update(res_model=record._name, res_id=record.id)

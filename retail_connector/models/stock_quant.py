@@ -6,7 +6,8 @@ PRECOMMIT_KEY = "retail_connector.stock_changed"
 
 
 class StockQuant(models.Model):
-    """Every change of quantity or reservation marks the product's bindings dirty.
+    """Every change of quantity or reservation marks the product's bindings dirty (export
+    marks, inserted: see ``retail.export.mark``).
 
     The product ids are collected during the transaction and marked once, just before commit,
     so that a picking of 500 lines enqueues one stock export job per backend, not 500.
@@ -42,5 +43,6 @@ class StockQuant(models.Model):
             .sudo()
             .search([("odoo_id", "in", list(product_ids)), ("backend_id.active", "=", True)])
         )
-        mark_dirty(bindings, "stock")
+        # rows of their own: the picking never touches the bindings a stock export updates
+        mark_dirty(bindings, "stock", insert_only=True)
         self.env.flush_all()

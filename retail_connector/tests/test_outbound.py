@@ -99,11 +99,11 @@ class TestStockChanges(RetailCase):
         with trap_jobs() as trap:
             for _index in range(5):
                 Quant._update_available_quantity(self.product, self.stock, 2)
-            self.assertFalse(self.binding.export_pending, "marked at commit time, not per move")
+            self.assertFalse(self.binding.export_dirty, "marked at commit time, not per move")
             self.env.cr.precommit.run()
             trap.assert_jobs_count(1)
             self.assertEqual(trap.enqueued_jobs[0].method_name, "_export_flow")
-        self.assertTrue(self.binding.export_pending)
+        self.assertTrue(self.binding.export_dirty)
         Quant._update_reserved_quantity(self.product, self.stock, 3)
         self.assertEqual(
             available_quantities(self.env, self.product, self.stock), {self.product.id: 7.0}
@@ -115,7 +115,7 @@ class TestStockChanges(RetailCase):
             self.env["stock.quant"]._update_available_quantity(self.product, self.stock, 2)
             self.env.cr.precommit.run()
             trap.assert_jobs_count(0)
-        self.assertFalse(self.binding.export_pending)
+        self.assertFalse(self.binding.export_dirty)
 
     def test_changes_made_by_an_import_are_not_echoed(self):
         Quant = self.env["stock.quant"].with_context(retail_no_export=True)
@@ -123,4 +123,4 @@ class TestStockChanges(RetailCase):
             Quant._update_available_quantity(self.product, self.stock, 2)
             self.env.cr.precommit.run()
             trap.assert_jobs_count(0)
-        self.assertFalse(self.binding.export_pending)
+        self.assertFalse(self.binding.export_dirty)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from odoo.addons.retail_connector.canonical import StockLevel
 from odoo.addons.retail_connector.engine.failures import record_outbound_failure
-from odoo.addons.retail_connector.engine.outbound import Exporter
+from odoo.addons.retail_connector.engine.outbound import Exporter, flow_marked_ids
 from odoo.addons.retail_connector.engine.stock import available_quantities
 from odoo.addons.retail_connector.errors import DataError
 
@@ -84,9 +84,10 @@ class ShopifyInventoryExporter(Exporter):
     def prepare(self):
         """Find the inventory item of dirty bindings that miss it (remote look-ups, before
         the claim; stored in a short transaction of its own)."""
+        marked = flow_marked_ids(self.env, self.binding_model, self.backend.id, self.flow)
         missing = self.env[self.binding_model].sudo().search(
-            [("backend_id", "=", self.backend.id), ("export_pending", "=", True),
-             ("inventory_item_id", "=", False)]
+            [("backend_id", "=", self.backend.id), ("inventory_item_id", "=", False),
+             "|", ("export_pending", "=", True), ("id", "in", marked)]
         )
         if missing and self.mappings:
             self._find_inventory_items(missing)
@@ -183,13 +184,14 @@ class ShopifyInventoryExporter(Exporter):
                 found[binding.id] = item_id
                 continue
             self.failures += 1
-            record_failure(
-                self.backend, self.flow,
-                f"Stock of {binding.odoo_id.display_name} not sent: its binding has no "
-                f"Shopify inventory item and no Shopify variant has the SKU '{sku or ''}'. "
-                "Set the product's Internal Reference to the variant's SKU, then retry.",
-                record=binding.odoo_id, payload={"binding_ids": binding.ids, "sku": sku},
-            )
+            with self.transaction():  # no exception row written in the job's transaction
+                record_failure(
+                    self.backend, self.flow,
+                    f"Stock of {binding.odoo_id.display_name} not sent: its binding has no "
+                    f"Shopify inventory item and no Shopify variant has the SKU '{sku or ''}'. "
+                    "Set the product's Internal Reference to the variant's SKU, then retry.",
+                    record=binding.odoo_id, payload={"binding_ids": binding.ids, "sku": sku},
+                )
         if found:
             with self.transaction():
                 for binding_id, item_id in found.items():
@@ -311,14 +313,15 @@ class ShopifyInventoryExporter(Exporter):
         binding, level = entry["binding"], entry["level"]
         self.failures += 1
         self.failed |= binding
-        record_failure(
-            self.backend, self.flow,
-            f"Stock of SKU '{level.sku or binding.odoo_id.display_name}' at Shopify location "
-            f"{level.location_id} not sent: {message}",
-            record=binding.odoo_id,
-            payload={"binding_ids": binding.ids, "sku": level.sku,
-                     "location_id": level.location_id},
-        )
+        with self.transaction():  # no exception row written in the job's transaction
+            record_failure(
+                self.backend, self.flow,
+                f"Stock of SKU '{level.sku or binding.odoo_id.display_name}' at Shopify "
+                f"location {level.location_id} not sent: {message}",
+                record=binding.odoo_id,
+                payload={"binding_ids": binding.ids, "sku": level.sku,
+                         "location_id": level.location_id},
+            )
 
     def _idempotency_key(self, entries, input_, fresh=False):
         """A hash of the input and of the bindings' send sequence (a replay gets the same

@@ -176,8 +176,7 @@ class ShopifyProductExporter(BulkProductsMixin, Exporter):
             template.with_context(retail_no_export=True).shopify_export_state = state
             if row[0] == (item["version"] or 0):
                 self._mark_done(template)
-        close_outbound_failures(self.backend, self.flow,
-                                self.env["product.template"].browse(item["template_id"]))
+            close_outbound_failures(self.backend, self.flow, template)
         if not self.same_transaction:
             self.env.invalidate_all()
 
@@ -197,11 +196,12 @@ class ShopifyProductExporter(BulkProductsMixin, Exporter):
     def _fail(self, template, message):
         """The template stays pending for this store; the next change or a retry resends it."""
         self.failures += 1
-        record_failure(
-            self.backend, self.flow,
-            f"Product {template.display_name} not sent to Shopify: {message}",
-            record=template, payload={"template_id": template.id},
-        )
+        with self.transaction():  # no exception row written in the job's transaction
+            record_failure(
+                self.backend, self.flow,
+                f"Product {template.display_name} not sent to Shopify: {message}",
+                record=template, payload={"template_id": template.id},
+            )
 
     # ------------------------------------------------------------------
     # Build

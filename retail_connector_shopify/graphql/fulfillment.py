@@ -20,6 +20,22 @@ query OrderFulfillmentOrders($id: ID!) {
 }
 """
 
+# The fulfilments an order has (the first ten, which is every fulfilment of nearly every
+# order): a rerun recognises the one an unrecorded fulfillmentCreate made.
+ORDER_FULFILLMENTS = """
+query OrderFulfillments($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 10) {
+      id
+      fulfillmentLineItems(first: 25) {
+        nodes { quantity lineItem { id } }
+      }
+    }
+  }
+}
+"""
+
 FULFILLMENT_CREATE = """
 mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {

@@ -2,7 +2,12 @@ import logging
 
 from odoo import _, api, models
 
+from odoo.addons.retail_connector.engine.dry_run import is_dry_run
 from odoo.addons.retail_connector.engine.stock import available_quantities
+from odoo.addons.retail_connector.engine.transactions import (
+    shares_test_transaction,
+    short_transaction,
+)
 from odoo.addons.retail_connector.errors import DataError
 
 from ..exporters import ShopifyInventoryExporter, ShopifyProductExporter
@@ -29,28 +34,41 @@ class RetailBackend(models.Model):
             return super()._get_exporter(flow)
         return EXPORTERS[flow](self, flow)
 
-    def _shopify_retry_export(self, event):
-        """Handler of a failed ``export/<flow>`` event: export its records again."""
+    def _shopify_retry_export(self, event, prepared=None):
+        """Handler of a failed ``export/<flow>`` event: what its call step sent (sent here
+        when called directly)."""
+        if prepared is None:
+            prepared = self._shopify_retry_export_call(event)
+        if prepared["failures"]:
+            raise DataError(_("The export failed again: see the message of its failed event."))
+        return prepared["report"]
+
+    def _shopify_retry_export_call(self, event):
+        """Call step of a failed export's retry: mark its records dirty (a short transaction,
+        committed), then export them the exporter's way (claim, commit, call, record). In a
+        dry run, everything stays in the dry run's transaction."""
         flow = event.topic.split("/", 1)[1]
         payload = event._payload_json()
-        if flow == "stock":
-            records = self.env["retail.product.binding"].sudo().browse(
-                payload.get("binding_ids") or []
-            ).exists()
-            records.write({"export_pending": True, "sync_hash": False})
-        else:
-            records = self.env["product.template"].sudo().browse(
-                payload.get("template_id") or []
-            ).exists()
-            records.with_context(retail_no_export=True).write(
-                {"shopify_export_pending": True, "shopify_export_done_ids": [(3, self.id)]}
-            )
+        dry_run = is_dry_run(self.env.context)
+        with short_transaction(self.env, same=dry_run) as env:
+            if flow == "stock":
+                records = env["retail.product.binding"].sudo().browse(
+                    payload.get("binding_ids") or []
+                ).exists()
+                records.write({"export_pending": True, "sync_hash": False})
+            else:
+                records = env["product.template"].sudo().browse(
+                    payload.get("template_id") or []
+                ).exists()
+                records.with_context(retail_no_export=True).write(
+                    {"shopify_export_pending": True, "shopify_export_done_ids": [(3, self.id)]}
+                )
+        if not dry_run and not shares_test_transaction(self.env):
+            self.env.invalidate_all()
         exporter = self._get_exporter(flow)
-        exporter.same_transaction = True  # the rows were just marked in this transaction
+        exporter.same_transaction = dry_run
         report = exporter.run()
-        if exporter.failures:
-            raise DataError(_("The export failed again: see the message of its failed event."))
-        return str(report)
+        return {"report": str(report), "failures": exporter.failures}
 
     # ------------------------------------------------------------------
     # Nightly stock reconciliation
@@ -113,7 +131,7 @@ class RetailBackend(models.Model):
             mapping.id: available_quantities(self.env, bindings.odoo_id, mapping.location_id)
             for mapping in mappings
         }
-        drifted = bindings.browse()
+        drifted, levels = bindings.browse(), {}
         for binding in bindings:
             state = dict(binding.shopify_stock_state or {})
             seen = dict(state.get("levels") or {})
@@ -127,13 +145,18 @@ class RetailBackend(models.Model):
                 if remote is not None:
                     seen[location] = remote  # the next push's change-from quantity
             if drift:
-                binding.shopify_stock_state = dict(state, levels=seen)
                 drifted |= binding
-        drifted.write({"export_pending": True, "sync_hash": False})
+                levels[binding.id] = dict(state, levels=seen)
         fixed = 0
         if drifted:
+            # marked in a short transaction, committed; then claim, commit, call, record
+            with short_transaction(self.env) as env:
+                for binding in drifted.with_env(env):
+                    binding.write({"shopify_stock_state": levels[binding.id],
+                                   "export_pending": True, "sync_hash": False})
+            if not shares_test_transaction(self.env):
+                self.env.invalidate_all()
             exporter = self._get_exporter("stock")
-            exporter.same_transaction = True  # the drifted rows were written just above
             exporter.run()
             fixed = len(drifted - exporter.failed)
         message = _(

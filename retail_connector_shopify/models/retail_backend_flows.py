@@ -54,9 +54,10 @@ class RetailBackend(models.Model):
     # ------------------------------------------------------------------
     # Inbound
     # ------------------------------------------------------------------
-    def _shopify_import_event(self, topic, event):
-        """Map a REST-shaped payload (webhook or catch-up) and hand it to the core."""
-        mapper, importer, method = IMPORT_TOPICS[topic]
+    def _shopify_map_event(self, topic, event):
+        """Map a REST-shaped payload (webhook or catch-up): ``(payload, canonical record)``;
+        a payload that cannot be mapped is a DataError naming the topic."""
+        mapper = IMPORT_TOPICS[topic][0]
         payload = event._payload_json()
         if not isinstance(payload, dict):
             raise DataError(_("The %s payload is not a JSON object.", topic))
@@ -74,10 +75,28 @@ class RetailBackend(models.Model):
             ) from error
         if record is None:
             raise DataError(_("The %s payload is empty.", topic))
-        if importer is OrderImporter and self._shopify_needs_transactions(payload):
+        return payload, record
+
+    def _shopify_import_call(self, event):
+        """Call step of the imported topics (before the import transaction, no row held):
+        the transactions of a paid order, which webhooks never carry."""
+        payload, _record = self._shopify_map_event(event.topic, event)
+        if IMPORT_TOPICS[event.topic][1] is OrderImporter and self._shopify_needs_transactions(
+            payload
+        ):
             # Mapped (so checked) first; the transactions are read only for a valid order.
-            transactions = self._shopify_order_transactions(payload)
-            record.payments = payments_from_transactions(transactions, record.currency)
+            return {"transactions": self._shopify_order_transactions(payload)}
+        return {}
+
+    def _shopify_import_event(self, topic, event, prepared=None):
+        """Hand the mapped payload to the core importer; ``prepared`` is what the call step
+        read (read here when the handler is called directly)."""
+        _mapper, importer, method = IMPORT_TOPICS[topic]
+        _payload, record = self._shopify_map_event(topic, event)
+        if prepared is None:
+            prepared = self._shopify_import_call(event)
+        if "transactions" in prepared:
+            record.payments = payments_from_transactions(prepared["transactions"], record.currency)
             record.payments_complete = True
         return getattr(importer(self), method)(record)
 
@@ -187,15 +206,39 @@ class RetailBackend(models.Model):
     # ------------------------------------------------------------------
     # Fulfilments out
     # ------------------------------------------------------------------
-    def _shopify_send_shipment(self, event):
-        """Create the fulfilment of a validated delivery and bind the picking to it."""
-        shipment = from_dict(Shipment, event._payload_json())
+    def _shopify_send_shipment(self, event, prepared=None):
+        """Record the fulfilment of a validated delivery: bind the picking to it.
+        ``prepared`` is what the call step did (done here when called directly)."""
+        if prepared is None:
+            prepared = self._shopify_shipment_call(event)
         picking = self.env["stock.picking"].browse(event.res_id).exists()
+        fulfillment_id = prepared.get("fulfillment_id")
+        if picking and fulfillment_id:
+            self.env["retail.picking.binding"].sudo()._bind(self, fulfillment_id, picking)
+        if event.pending_call:
+            event.sudo().with_context(retail_event_internal=True).pending_call = False
+        if picking:
+            return picking
+        return f"fulfillment {fulfillment_id}" if fulfillment_id else "already fulfilled"
+
+    def _shopify_shipment_call(self, event):
+        """Call step of a shipment: create its fulfilment in Shopify, once.
+
+        Before ``fulfillmentCreate`` the fulfilments the order has are noted on the event
+        (committed). A rerun after a crash between the call and its record finds that note:
+        a fulfilment of this shipment's lines that Shopify has and the note did not list is
+        the one that call made; it is adopted, not created again.
+
+        :returns: ``{"fulfillment_id": id or None}``
+        """
+        shipment = from_dict(Shipment, event._payload_json())
         adapter = ShopifyAdapter(self)
-        data = adapter.execute(
-            fulfillment_documents.ORDER_FULFILLMENT_ORDERS,
-            {"id": f"gid://shopify/Order/{shipment.order_external_id}"},
-        )
+        gid = f"gid://shopify/Order/{shipment.order_external_id}"
+        if event.pending_call:
+            made = self._shopify_unrecorded_fulfillment(adapter, gid, shipment, event)
+            if made:
+                return {"fulfillment_id": made}
+        data = adapter.execute(fulfillment_documents.ORDER_FULFILLMENT_ORDERS, {"id": gid})
         order = data.get("order")
         if not order:
             raise DataError(
@@ -214,17 +257,44 @@ class RetailBackend(models.Model):
                         ", ".join(sorted(missing)),
                     )
                 )
-            return picking or "already fulfilled"
+            return {"fulfillment_id": None}
+        known = [node["id"] for node in self._shopify_fulfillments(adapter, gid)]
+        event._record_pending_call({"call": "fulfillmentCreate", "known_fulfillments": known})
         result = adapter.mutate(
             fulfillment_documents.FULFILLMENT_CREATE,
             fulfillment_documents.fulfillment_create_variables(
                 by_fulfillment_order, shipment.carrier, shipment.tracking_numbers,
                 shipment.notify_customer),
         )
-        fulfillment_id = legacy_id(((result or {}).get("fulfillment") or {}).get("id"))
-        if picking and fulfillment_id:
-            self.env["retail.picking.binding"].sudo()._bind(self, fulfillment_id, picking)
-        return picking or f"fulfillment {fulfillment_id}"
+        return {"fulfillment_id": legacy_id(((result or {}).get("fulfillment") or {}).get("id"))}
+
+    @staticmethod
+    def _shopify_fulfillments(adapter, gid):
+        data = adapter.execute(fulfillment_documents.ORDER_FULFILLMENTS, {"id": gid})
+        return (data.get("order") or {}).get("fulfillments") or []
+
+    def _shopify_unrecorded_fulfillment(self, adapter, gid, shipment, event):
+        """The id of the fulfilment an unrecorded ``fulfillmentCreate`` of ``event`` made, or
+        None: one of this shipment's lines, not listed before that call, bound to no other
+        picking."""
+        known = set((event.pending_call or {}).get("known_fulfillments") or [])
+        lines = {line.order_line_external_id for line in shipment.lines}
+        Binding = self.env["retail.picking.binding"].sudo()
+        for node in self._shopify_fulfillments(adapter, gid):
+            if node["id"] in known:
+                continue
+            items = (node.get("fulfillmentLineItems") or {}).get("nodes") or []
+            if not lines & {str(legacy_id((item.get("lineItem") or {}).get("id")))
+                            for item in items}:
+                continue
+            fulfillment_id = legacy_id(node["id"])
+            bound = Binding.search(
+                [("backend_id", "=", self.id), ("external_id", "=", str(fulfillment_id))],
+                limit=1,
+            )
+            if not bound or bound.odoo_id.id == event.res_id:
+                return fulfillment_id
+        return None
 
     def _shopify_update_tracking(self, event):
         """A tracking number added or corrected after shipping updates the fulfilment."""

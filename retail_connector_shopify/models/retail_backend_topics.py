@@ -22,6 +22,13 @@ SHOPIFY_EVENT_TOPICS = {
     "export/products": ("_shopify_retry_export", FROM_ODOO),
     PAYOUT_TOPIC: ("_shopify_payout_event", FROM_ODOO),
 }
+# The call steps: what an event job asks or tells Shopify before its record transaction.
+SHOPIFY_EVENT_CALLS = {
+    **dict.fromkeys(IMPORT_TOPICS, "_shopify_import_call"),
+    "shipment": "_shopify_shipment_call",
+    "export/stock": "_shopify_retry_export_call",
+    "export/products": "_shopify_retry_export_call",
+}
 
 
 class RetailBackend(models.Model):
@@ -32,6 +39,11 @@ class RetailBackend(models.Model):
             return SHOPIFY_EVENT_TOPICS
         return super()._event_topics()
 
-    def _shopify_import_topic_event(self, event):
+    def _event_calls(self):
+        if self.backend_type == "shopify":
+            return SHOPIFY_EVENT_CALLS
+        return super()._event_calls()
+
+    def _shopify_import_topic_event(self, event, prepared=None):
         """Handler of the webhook topics imported by the core (REST payloads)."""
-        return self._shopify_import_event(event.topic, event)
+        return self._shopify_import_event(event.topic, event, prepared)

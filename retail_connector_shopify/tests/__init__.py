@@ -3,6 +3,7 @@ from . import (
     test_backend_actions,
     test_circuit_outage,
     test_dry_run,
+    test_event_job_locks,
     test_export_concurrency,
     test_exports,
     test_flows,

@@ -123,7 +123,7 @@ class TestShopifyExports(ShopifyCase):
             Quant._update_reserved_quantity(shirt, self.stock, 4)
             self.env.cr.precommit.run()
             trap.assert_jobs_count(1, only=self.backend._export_flow)
-            self.assertTrue(all(bindings.mapped("export_pending")))
+            self.assertTrue(all(bindings.mapped("export_dirty")))
             trap.perform_enqueued_jobs()
         # more reserved than on hand (a negative available) is sent as 0
         Quant.search([("product_id", "=", cap.id), ("location_id", "=", self.stock.id)]) \

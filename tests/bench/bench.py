@@ -62,7 +62,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.bench.load import paced, percentile  # noqa: E402
-from tests.bench.picking import bench_picking  # noqa: E402
+from tests.bench.picking import DIRTY, bench_picking  # noqa: E402
 from tests.e2e import shopify_client as sc  # noqa: E402
 from tests.e2e.harness import MemorySampler, Stack, log, odoo_env  # noqa: E402
 
@@ -339,7 +339,7 @@ def wait_stock_export(stack, since_job_id, timeout):
             f"FROM queue_job WHERE id > {int(since_job_id)} AND name LIKE '%export stock%'",
             database=stack.database)
         pending = odoo_env.psql(
-            "SELECT count(*) FROM retail_product_binding WHERE export_pending",
+            "SELECT count(*) FROM retail_product_binding b WHERE " + DIRTY,
             database=stack.database)[0][0]
         if rows and all(row[0] in ("done", "failed", "cancelled") for row in rows) \
                 and not pending:
@@ -621,7 +621,7 @@ def catalogue_stock_follow(stack, figures, since_job_id, prefix, variants):
     calls = {name: operations.get(name, {}).get("calls", 0) for name in STOCK_OPERATIONS}
     pending = odoo_env.psql(
         "SELECT count(*) FROM retail_product_binding b JOIN product_product p "
-        f"ON p.id = b.odoo_id WHERE b.export_pending AND p.default_code LIKE '{prefix}-%'",
+        f"ON p.id = b.odoo_id WHERE {DIRTY} AND p.default_code LIKE '{prefix}-%'",
         database=stack.database)[0][0]
     store = stack.shopify.store
     with store.lock:

@@ -1,0 +1,214 @@
+"""An event job holds no row while it waits on Shopify (claim, commit, call, record).
+
+The first test commits on cursors of its own (a second, real transaction is the point) and
+archives its backend at the end; the second runs in the test's transaction.
+"""
+
+import itertools
+import json
+import threading
+import time
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.retail_connector.engine.intake import store_event
+from odoo.addons.retail_connector.engine.transactions import environment
+from odoo.addons.retail_connector_shopify.rate_budget import RateBudget
+
+from .common import SANDBOX_SHOP, ShopifyCase
+
+_SEQUENCE = itertools.count(1)
+SLOW_CALL = 4.0  # seconds the sandbox holds the order's transactions
+LOCK_TIMEOUT = "300ms"  # far below SLOW_CALL: a write waiting on the job fails
+
+
+@tagged("post_install", "-at_install")
+class TestImportJobHoldsNoLock(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from tests.sandbox.shopify import ShopifySandbox
+
+        cls.sandbox = ShopifySandbox().start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.control = cls.sandbox.control
+
+    def setUp(self):
+        super().setUp()
+        sku = f"NOLOCK-IN-{next(_SEQUENCE)}"
+        self.control.seed({"products": [{"title": sku, "variants": [
+            {"sku": sku, "price": "12.00"}]}]})
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            backend = env["retail.backend"].create({
+                "name": f"No-lock imports {sku}", "backend_type": "shopify",
+                "shopify_shop_domain": SANDBOX_SHOP, "shopify_api_version": "2026-04",
+                "shopify_api_base_url": self.sandbox.base_url,
+                "shopify_access_token": self.sandbox.token, "shopify_rate_reserve": 0,
+                "webhook_secret": self.sandbox.client_secret,
+            })
+            bank = env["account.journal"].search(
+                [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1)
+            env["retail.value.mapping"].create({
+                "backend_id": backend.id, "kind": "gateway", "external_value": "manual",
+                "journal_id": bank.id, "payment_workflow": "invoice_pay"})
+            env["product.product"].create({
+                "name": sku, "default_code": sku, "is_storable": True,
+                "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
+            self.backend_id, self.sku = backend.id, sku
+        self.addCleanup(self._archive)
+        self.addCleanup(RateBudget.forget, self.backend_id)
+        self.addCleanup(self.control.clear_faults)
+
+    def _archive(self):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["retail.backend"].browse(
+                self.backend_id).active = False
+
+    def store(self, topic, order_id, key):
+        """Store the sandbox's REST body of the order as a webhook would (committed)."""
+        payload = self.control.rest("orders", order_id)
+        with self.registry.cursor() as cr:
+            env = environment(self.registry, cr, SUPERUSER_ID, {})
+            with trap_jobs():
+                event, _created = store_event(
+                    env["retail.backend"].browse(self.backend_id), topic, json.dumps(payload),
+                    f"{key}-{order_id}", external_id=str(order_id))
+            return event.id
+
+    def run_job(self, event_id):
+        """The event's job on its own cursor, committed like queue_job's runner does."""
+        with self.registry.cursor() as cr:
+            env = environment(self.registry, cr, SUPERUSER_ID, {})
+            with trap_jobs():
+                return env["retail.event"].browse(event_id)._process_job()
+
+    def read(self, query, params):
+        with self.registry.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchone()
+
+    def test_rows_of_an_import_waiting_on_shopify_are_not_locked(self):
+        order = self.control.place_order(
+            [{"sku": self.sku, "quantity": 1}], financial_status="pending",
+            customer={"email": f"{self.sku.lower()}@example.com", "first_name": "No",
+                      "last_name": "Lock"})
+        first = self.store("orders/create", order["id"], "create")
+        self.assertIn("done", self.run_job(first))
+        sale_id = self.read(
+            "SELECT odoo_id FROM retail_order_binding WHERE backend_id = %s "
+            "AND external_id = %s", (self.backend_id, str(order["id"])))[0]
+        self.control.mark_paid(order["id"])
+        paid = self.store("orders/paid", order["id"], "paid")
+        self.control.add_fault("latency", count=1, operation="OrderTransactions",
+                               seconds=SLOW_CALL)
+        results = {}
+        job = threading.Thread(target=lambda: results.update(report=self.run_job(paid)))
+        job.start()
+        try:
+            # the job is in its call step once the sandbox took the latency rule
+            for _poll in range(400):
+                if not self.control.faults():
+                    break
+                time.sleep(0.05)
+            self.assertFalse(self.control.faults(), "the job never asked Shopify")
+            # a person assigns the event and edits the order: neither waits on the job
+            with self.registry.cursor() as cr:
+                cr.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+                env["retail.event"].browse(paid).write({"user_id": SUPERUSER_ID})
+                env["sale.order"].browse(sale_id).write({"client_order_ref": "PHONED-IN"})
+                cr.execute("SELECT id FROM retail_event WHERE id = %s FOR UPDATE NOWAIT",
+                           (paid,))
+                cr.execute("SELECT id FROM sale_order WHERE id = %s FOR UPDATE NOWAIT",
+                           (sale_id,))
+            self.assertTrue(job.is_alive(), "the edits ran while the job waited on Shopify")
+        finally:
+            job.join()
+        self.assertIn("done", results["report"])
+        state, attempts, user_id = self.read(
+            "SELECT state, attempts, user_id FROM retail_event WHERE id = %s", (paid,))
+        self.assertEqual((state, attempts, user_id), ("done", 1, SUPERUSER_ID))
+        reference, invoice_status = self.read(
+            "SELECT client_order_ref, invoice_status FROM sale_order WHERE id = %s",
+            (sale_id,))
+        self.assertEqual(reference, "PHONED-IN", "the person's edit is kept")
+        self.assertEqual(invoice_status, "invoiced", "the paid order was booked after the call")
+
+
+@tagged("post_install", "-at_install")
+class TestShipmentRerun(ShopifyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shirt = cls.env["product.product"].create({
+            "name": "Rerun shirt", "default_code": "TSHIRT-BLUE-M", "is_storable": True,
+            "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
+        bank = cls.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", cls.env.company.id)], limit=1)
+        cls.env["retail.value.mapping"].create({
+            "backend_id": cls.backend.id, "kind": "gateway", "external_value": "manual",
+            "journal_id": bank.id, "payment_workflow": "invoice_pay"})
+        cls.env["stock.quant"]._update_available_quantity(
+            cls.shirt, cls.env.ref("stock.stock_location_stock"), 20)
+
+    def shipped_delivery(self):
+        """An imported order whose delivery is validated: its shipment event, not run."""
+        order = self.control.place_order(
+            [{"sku": "TSHIRT-BLUE-M", "quantity": 2}], financial_status="pending",
+            customer={"email": "rerun@example.com", "first_name": "Re", "last_name": "Run"})
+        with trap_jobs() as trap:
+            event, _created = store_event(
+                self.backend, "orders/create", json.dumps(self.control.rest("orders", order["id"])),
+                f"rerun-{order['id']}", external_id=str(order["id"]))
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "done", event.error_message)
+        binding = self.env["retail.order.binding"].search(
+            [("backend_id", "=", self.backend.id), ("external_id", "=", str(order["id"]))])
+        delivery = binding.odoo_id.picking_ids
+        delivery.action_assign()
+        delivery.move_ids.write({"quantity": 2, "picked": True})
+        with trap_jobs():
+            delivery._action_done()
+        shipment = self.env["retail.event"].search(
+            [("backend_id", "=", self.backend.id), ("topic", "=", "shipment"),
+             ("res_id", "=", delivery.id)])
+        self.assertEqual(len(shipment), 1)
+        return order, delivery, shipment
+
+    def fulfillments_of(self, order_id):
+        return [f for f in self.control.state("fulfillments")
+                if str(f.get("order_id")) == str(order_id)]
+
+    def test_a_crash_between_the_fulfilment_and_its_record_does_not_ship_twice(self):
+        order, delivery, shipment = self.shipped_delivery()
+        # the call step runs, then the worker dies before the record transaction
+        done = self.backend._shopify_shipment_call(shipment)
+        self.assertTrue(done["fulfillment_id"])
+        self.assertEqual(len(self.fulfillments_of(order["id"])), 1)
+        self.assertTrue(shipment.pending_call, "the call was noted before it was sent")
+        self.assertFalse(delivery.retail_binding_ids)
+        # the rerun adopts what Shopify made instead of sending it again
+        with trap_jobs():
+            shipment._process_job()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        self.assertEqual(len(self.fulfillments_of(order["id"])), 1)
+        self.assertEqual(self.outcomes("FulfillmentCreate"), {"ok": 1})
+        self.assertEqual(delivery.retail_binding_ids.external_id, str(done["fulfillment_id"]))
+        self.assertFalse(shipment.pending_call)
+
+    def test_a_call_that_never_reached_shopify_is_sent_on_the_rerun(self):
+        order, delivery, shipment = self.shipped_delivery()
+        self.control.add_fault("http_error", count=1, operation="FulfillmentCreate", status=503)
+        with trap_jobs():
+            shipment._process_job()
+        self.assertEqual(shipment.error_kind, "transient")
+        self.assertTrue(shipment.pending_call)
+        self.assertEqual(self.fulfillments_of(order["id"]), [])
+        with trap_jobs():
+            shipment._process_job()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        self.assertEqual(len(self.fulfillments_of(order["id"])), 1)
+        self.assertTrue(delivery.retail_binding_ids)
