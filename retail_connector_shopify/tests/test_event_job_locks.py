@@ -42,6 +42,9 @@ class TestImportJobHoldsNoLock(TransactionCase):
             {"sku": sku, "price": "12.00"}]}]})
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            euro = env.ref("base.EUR")
+            self.euro_was_active = euro.active
+            euro.active = True  # the sandbox shop's currency
             backend = env["retail.backend"].create({
                 "name": f"No-lock imports {sku}", "backend_type": "shopify",
                 "shopify_shop_domain": SANDBOX_SHOP, "shopify_api_version": "2026-04",
@@ -64,8 +67,10 @@ class TestImportJobHoldsNoLock(TransactionCase):
 
     def _archive(self):
         with self.registry.cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})["retail.backend"].browse(
-                self.backend_id).active = False
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["retail.backend"].browse(self.backend_id).active = False
+            if not self.euro_was_active:
+                env.ref("base.EUR").active = False
 
     def store(self, topic, order_id, key):
         """Store the sandbox's REST body of the order as a webhook would (committed)."""
@@ -143,6 +148,7 @@ class TestShipmentRerun(ShopifyCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.env.ref("base.EUR").active = True
         cls.shirt = cls.env["product.product"].create({
             "name": "Rerun shirt", "default_code": "TSHIRT-BLUE-M", "is_storable": True,
             "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
