@@ -257,6 +257,14 @@ class RetailBackend(models.Model):
         name = self._event_calls().get(topic)
         return getattr(self, name) if name else None
 
+    def _run_event_then(self, prepared):
+        """Run the channel writes a handler left for after its record transaction
+        (``prepared["then"]``: ``[(backend method name, args)]``, e.g. writing Odoo's id back
+        to the channel's record), with no row held. Called directly, a handler runs them
+        itself."""
+        for name, args in (prepared or {}).pop("then", None) or ():
+            getattr(self, name)(*args)
+
     def _accepts_channel_topic(self, topic):
         """Whether a webhook of this backend may store an event of ``topic``."""
         self.ensure_one()

@@ -9,7 +9,9 @@ No row stays locked while the channel is called. The job's own transaction only 
    written or locked;
 3. **record**: one short transaction runs the handler (the import's writes, no call to the
    channel) and writes the event's outcome (done, failed, or a retry job); both commit
-   together, so an event is never half-imported.
+   together, so an event is never half-imported. A handler may leave channel writes that
+   need what it created (Odoo's id written back to Salesforce) for after that commit
+   (``prepared["then"]``); the outcome is then recorded once they are done.
 
 A person editing the event or the sale order meanwhile is neither blocked nor conflicts: the
 claim has committed, and the record transaction starts after the call.
@@ -67,7 +69,7 @@ class RetailEvent(models.Model):
         if call:
             try:
                 prepared = call(self.with_env(backend.env))
-            except Exception as error:  # noqa: BLE001 (classified in the record transaction)
+            except Exception as error:  # classified in the record transaction
                 failure = error
         with short_transaction(self.env) as env:
             event = self.with_env(env)
@@ -80,7 +82,39 @@ class RetailEvent(models.Model):
                 return handler(event, prepared) if call else handler(event)
 
             outcome, value = guarded._call_guarded(work, answers=answers)
-            report = event._record_outcome(outcome, value, replay)
+            then = outcome == "done" and isinstance(prepared, dict) and prepared.get("then")
+            if not then:
+                report = event._record_outcome(outcome, value, replay)
+            elif isinstance(value, models.BaseModel):
+                value = (value._name, value.ids)
+        self.invalidate_recordset()
+        if then:
+            report = self._process_then(backend, prepared, value, replay)
+        return report
+
+    def _process_then(self, backend, prepared, value, replay):
+        """The channel writes the handler left for after its committed import (see
+        :meth:`retail.backend._run_event_then`), then the event's outcome in a short
+        transaction. A failure of those writes is the event's failure: its retry imports
+        again (nothing changes: the bindings are there) and writes again."""
+        answers = circuit.answer_count()
+        failure = None
+        try:
+            backend._run_event_then(prepared)
+        except Exception as error:  # classified in the record transaction
+            failure = error
+        with short_transaction(self.env) as env:
+            event = self.with_env(env)
+            guarded = event.backend_id.with_context(retail_no_export=True)
+            record = env[value[0]].browse(value[1]) if isinstance(value, tuple) else value
+
+            def work():
+                if failure is not None:
+                    raise failure
+                return record
+
+            outcome, result = guarded._call_guarded(work, answers=answers)
+            report = event._record_outcome(outcome, result, replay)
         self.invalidate_recordset()
         return report
 

@@ -6,6 +6,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.retail_connector.access import MANAGER_GROUP, requires_group
+from odoo.addons.retail_connector.engine.dry_run import is_dry_run
+from odoo.addons.retail_connector.engine.transactions import short_transaction
 from odoo.addons.retail_connector.errors import AuthError, RetailError
 
 from ..const import DEFAULT_API_VERSION, DEFAULT_EXTERNAL_ID_FIELD, same_id, to_18_char_id
@@ -179,7 +181,13 @@ class RetailBackend(models.Model):
         near_limit = maximum and used >= maximum * USAGE_ALERT_RATIO
         if (used, maximum) == (self.sf_api_used, self.sf_api_max) or (recent and not near_limit):
             return
-        self.sudo().write({"sf_api_used": used, "sf_api_max": maximum, "sf_api_usage_at": now})
+        # a short transaction of its own, never waiting on the row: a job's transaction
+        # writes nothing while it calls Salesforce (claim, commit, call, record)
+        with short_transaction(self.env, same=is_dry_run(self.env.context)) as env:
+            self.with_env(env)._circuit_write(
+                {"sf_api_used": used, "sf_api_max": maximum, "sf_api_usage_at": now}
+            )
+        self.invalidate_recordset(["sf_api_used", "sf_api_max", "sf_api_usage_at"])
 
     # ------------------------------------------------------------------ actions
     @requires_group(MANAGER_GROUP)

@@ -35,6 +35,11 @@ SF_EVENT_TOPICS = {
         for flow in EXPORT_FLOWS
     },
 }
+# The call steps: what an event job reads from Salesforce before its record transaction.
+SF_EVENT_CALLS = {
+    **dict.fromkeys(CUSTOMER_FLOWS, "_sf_customer_call"),
+    "order": "_sf_order_call",
+}
 
 
 class RetailBackend(models.Model):
@@ -47,8 +52,23 @@ class RetailBackend(models.Model):
             return SF_EVENT_TOPICS
         return super()._event_topics()
 
-    def _sf_import_customer_event(self, event):
-        return self._sf_import_customer(event, event.topic)
+    def _event_calls(self):
+        if self.backend_type == "salesforce":
+            return SF_EVENT_CALLS
+        return super()._event_calls()
+
+    def _sf_import_customer_event(self, event, prepared=None):
+        """Import the record the call step read (read here when called directly); the write
+        of the partner id back to Salesforce is left for after the import's commit."""
+        direct = prepared is None
+        if direct:
+            prepared = self._sf_customer_call(event)
+        if "gone" in prepared:
+            return prepared["gone"]
+        partner = self._sf_import_customer_record(event.topic, prepared["record"], prepared)
+        if direct:
+            self._run_event_then(prepared)
+        return partner
 
     def _sf_flow(self, topic):
         object_name, read_fields, mapper, field_setting = CUSTOMER_FLOWS[topic]
@@ -57,16 +77,18 @@ class RetailBackend(models.Model):
             read_fields = (*read_fields, external_id_field)
         return object_name, read_fields, mapper, external_id_field
 
-    def _sf_import_customer(self, event, topic):
-        """Read the current record, import it as a partner, write the partner id back.
+    def _sf_customer_call(self, event):
+        """Call step of an Account or Contact event: read the current record.
 
-        The write-back happens only while the record's external id field is empty: the
-        update it makes comes back (Outbound Message, poll) with the field filled, is
-        imported again and writes nothing, so our own write never loops.
+        The write-back of the partner id happens only while the record's external id field
+        is empty: the update it makes comes back (Outbound Message, poll) with the field
+        filled, is imported again and writes nothing, so our own write never loops.
+
+        :returns: ``{"record": fields}``, or ``{"gone": report}`` for a deleted record
         """
         from ..adapter import SalesforceAdapter
 
-        object_name, read_fields, _mapper, _field = self._sf_flow(topic)
+        object_name, read_fields, _mapper, _field = self._sf_flow(event.topic)
         record_id = event.external_id or (event._payload_json() or {}).get("Id")
         if not record_id:
             raise DataError(_("The %s event names no Salesforce Id.", object_name))
@@ -75,22 +97,33 @@ class RetailBackend(models.Model):
             record = adapter.get(object_name, record_id, fields=read_fields)
         except DataError as error:
             if error.details.get("error_code") in GONE_CODES:
-                return f"{object_name} {record_id} is deleted in Salesforce: nothing imported"
+                return {"gone": f"{object_name} {record_id} is deleted in Salesforce: "
+                                "nothing imported"}
             raise
         if record.get("IsDeleted"):
-            return f"{object_name} {record_id} is deleted in Salesforce: nothing imported"
-        return self._sf_import_customer_record(adapter, topic, record)
+            return {"gone": f"{object_name} {record_id} is deleted in Salesforce: nothing imported"}
+        return {"record": record}
 
-    def _sf_import_customer_record(self, adapter, topic, record):
-        """Check, import and write the partner id back; return the partner."""
+    def _sf_import_customer_record(self, topic, record, prepared):
+        """Check and import the record; return the partner. Writing the partner id back
+        is added to ``prepared["then"]``, done once the import is committed."""
         object_name, _read_fields, mapper, external_id_field = self._sf_flow(topic)
         customer = mapper(record)
         if topic == "account":
             self._sf_check_required_fields(customer, record)
         partner = PartnerImporter(self).import_customer(customer)
         if external_id_field and not record.get(external_id_field):
-            adapter.update(object_name, record["Id"], {external_id_field: str(partner.id)})
+            values = {external_id_field: str(partner.id)}
+            prepared.setdefault("then", []).append(
+                ("_sf_write_back", (object_name, record["Id"], values))
+            )
         return partner
+
+    def _sf_write_back(self, object_name, record_id, values):
+        """Write Odoo's id into the Salesforce record (after the import's commit)."""
+        from ..adapter import SalesforceAdapter
+
+        SalesforceAdapter(self).update(object_name, record_id, values)
 
     def _sf_check_required_fields(self, customer, record):
         """Raise DataError naming what a new Account lacks for Odoo to invoice it.
