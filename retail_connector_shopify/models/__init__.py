@@ -5,6 +5,7 @@ from . import (
     retail_backend_actions,
     retail_backend_exports,
     retail_backend_flows,
+    retail_backend_fulfilments,
     retail_backend_payouts,
     retail_backend_topics,
 )

@@ -26,6 +26,7 @@ SHOPIFY_EVENT_TOPICS = {
 SHOPIFY_EVENT_CALLS = {
     **dict.fromkeys(IMPORT_TOPICS, "_shopify_import_call"),
     "shipment": "_shopify_shipment_call",
+    "shipment/tracking": "_shopify_tracking_call",
     "export/stock": "_shopify_retry_export_call",
     "export/products": "_shopify_retry_export_call",
 }
