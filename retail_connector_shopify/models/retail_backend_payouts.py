@@ -164,50 +164,41 @@ class RetailBackend(models.Model):
         _logger.warning("Shopify backend %s: %s", self.name, message)
         return event
 
-    def _shopify_payout_event(self, _event):
-        """Handler of a ``payouts/import`` event (a retried failed import)."""
+    def _shopify_payout_event(self, _event, prepared=None):
+        """Handler of a ``payouts/import`` event (a retried failed import): books what the
+        call step read (read here when called directly)."""
         error = self._shopify_payout_config_error()
         if error:
             raise DataError(error)
-        return self._shopify_import_payouts()
+        return self._shopify_import_payouts(fetched=(prepared or {}).get("fetched"))
+
+    def _shopify_payout_call(self, _event):
+        """Call step of a ``payouts/import`` event: read the payouts, nothing written."""
+        error = self._shopify_payout_config_error()
+        if error:
+            raise DataError(error)
+        return {"fetched": self._shopify_fetch_payouts()}
 
     # ------------------------------------------------------------------
     # The import
     # ------------------------------------------------------------------
-    def _shopify_import_payouts(self, adapter=None):
-        """Create a bank statement per paid payout not imported yet; return a report."""
+    def _shopify_import_payouts(self, adapter=None, fetched=None):
+        """Create a bank statement per paid payout not imported yet; return a report.
+        ``fetched``: what :meth:`_shopify_fetch_payouts` read (read here when not given):
+        every call to Shopify happens before the first statement is written."""
         self.ensure_one()
         error = self._shopify_payout_config_error()
         if error:
             raise DataError(error)
-        adapter = adapter or self._shopify_adapter()
+        if fetched is None:
+            fetched = self._shopify_fetch_payouts(adapter)
         Statement = self.env["account.bank.statement"].sudo()
         Line = self.env["account.bank.statement.line"].sudo()
-        created, seen = Statement.browse(), 0
-        for payout in adapter.paginate(
-            payout_documents.PAYOUTS,
-            {"query": payout_documents.paid_filter()},
-            path=payout_documents.PAYOUTS_PATH,
-            page_size=payout_documents.PAYOUTS_PAGE_SIZE,
-        ):
-            if payout.get("status") != "PAID":
-                continue
-            seen += 1
-            payout_id = payout.get("legacyResourceId") or legacy_id(payout["id"])
-            reference = self._shopify_payout_reference(payout_id)
-            if Statement.search_count([("reference", "=", reference)]):
-                continue
-            transactions = [
-                node
-                for node in adapter.paginate(
-                    payout_documents.PAYOUT_TRANSACTIONS,
-                    {"query": payout_documents.payout_filter(payout_id)},
-                    path=payout_documents.TRANSACTIONS_PATH,
-                    page_size=payout_documents.TRANSACTIONS_PAGE_SIZE,
-                )
-                if node.get("type") not in payout_documents.TRANSFER_TYPES
-                and (node.get("associatedPayout") or {}).get("id") in (None, payout["id"])
-            ]
+        created, seen = Statement.browse(), fetched["seen"]
+        for payout, payout_id, transactions in fetched["payouts"]:
+            if Statement.search_count([("reference", "=", self._shopify_payout_reference(
+                    payout_id))]):
+                continue  # imported meanwhile
             keys = [self._shopify_line_key(node) for node in transactions]
             if keys and Line.search_count([("unique_import_id", "in", keys)]):
                 continue  # imported before under another statement: never twice
@@ -222,6 +213,41 @@ class RetailBackend(models.Model):
         )
         _logger.info("Shopify backend %s: %s", self.name, report)
         return report
+
+    def _shopify_fetch_payouts(self, adapter=None):
+        """Read the paid payouts and, for those not imported yet, their balance transactions
+        (nothing written). Returns ``{"seen": paid payouts, "payouts": [(payout, payout id,
+        transactions)]}``."""
+        self.ensure_one()
+        adapter = adapter or self._shopify_adapter()
+        Statement = self.env["account.bank.statement"].sudo()
+        fetched = {"seen": 0, "payouts": []}
+        for payout in adapter.paginate(
+            payout_documents.PAYOUTS,
+            {"query": payout_documents.paid_filter()},
+            path=payout_documents.PAYOUTS_PATH,
+            page_size=payout_documents.PAYOUTS_PAGE_SIZE,
+        ):
+            if payout.get("status") != "PAID":
+                continue
+            fetched["seen"] += 1
+            payout_id = payout.get("legacyResourceId") or legacy_id(payout["id"])
+            if Statement.search_count([("reference", "=", self._shopify_payout_reference(
+                    payout_id))]):
+                continue
+            transactions = [
+                node
+                for node in adapter.paginate(
+                    payout_documents.PAYOUT_TRANSACTIONS,
+                    {"query": payout_documents.payout_filter(payout_id)},
+                    path=payout_documents.TRANSACTIONS_PATH,
+                    page_size=payout_documents.TRANSACTIONS_PAGE_SIZE,
+                )
+                if node.get("type") not in payout_documents.TRANSFER_TYPES
+                and (node.get("associatedPayout") or {}).get("id") in (None, payout["id"])
+            ]
+            fetched["payouts"].append((payout, payout_id, transactions))
+        return fetched
 
     def _shopify_payout_reference(self, payout_id):
         return f"shopify:{self.id}:payout:{payout_id}"

@@ -29,6 +29,7 @@ SHOPIFY_EVENT_CALLS = {
     "shipment/tracking": "_shopify_tracking_call",
     "export/stock": "_shopify_retry_export_call",
     "export/products": "_shopify_retry_export_call",
+    PAYOUT_TOPIC: "_shopify_payout_call",
 }
 
 
