@@ -83,14 +83,17 @@ class TestStockExportHoldsNoLock(TransactionCase):
         main = self.sandbox.seeded["locations"]["main"]
         return self.control.inventory_level(self.sku, main)["quantities"]["available"]
 
-    def validate_delivery(self, quantity):
+    def validate_delivery(self, quantity, meanwhile=None):
         """A warehouse user ships ``quantity`` on a transaction of their own that gives up
-        on any row lock after LOCK_TIMEOUT."""
+        on any row lock after LOCK_TIMEOUT; ``meanwhile()`` runs once that transaction has
+        its snapshot, before the picking is made."""
         with self.registry.cursor() as cr:
             cr.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             warehouse = env["stock.warehouse"].search(
                 [("company_id", "=", env.company.id)], limit=1)
+            if meanwhile:
+                meanwhile()
             picking = env["stock.picking"].create({
                 "picking_type_id": warehouse.out_type_id.id,
                 "location_id": warehouse.lot_stock_id.id,
@@ -140,3 +143,24 @@ class TestStockExportHoldsNoLock(TransactionCase):
             self.assertTrue(binding.export_pending, "changed while sent: still dirty")
         self.assertIn("sent 1", self.export())
         self.assertEqual(self.in_store(), 5, "the next run sends the validated quantity")
+
+    def test_a_picking_whose_snapshot_predates_an_export_commits(self):
+        """Repeatable read: a validation that began before an export claimed and recorded
+        the product's binding still commits (its stock change is an inserted mark, not an
+        update of a row the export changed after the validation's snapshot)."""
+        with self.registry.cursor() as cr:  # a stock change to send
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["stock.quant"]._update_available_quantity(
+                env["product.product"].browse(self.product_id), env["stock.location"].browse(
+                    self.stock.id), 2)
+        reports = []
+        self.assertEqual(
+            self.validate_delivery(3, meanwhile=lambda: reports.append(self.export())), "done")
+        self.assertIn("sent 1", reports[0])
+        self.assertEqual(self.in_store(), 12)
+        with self.registry.cursor() as cr:
+            binding = api.Environment(cr, SUPERUSER_ID, {})["retail.product.binding"].search(
+                [("backend_id", "=", self.backend_id)])
+            self.assertTrue(binding.export_dirty, "the validation's change waits for export")
+        self.assertIn("sent 1", self.export())
+        self.assertEqual(self.in_store(), 9, "the next run sends the validated quantity")
