@@ -12,7 +12,9 @@ sometimes a restocking fee), placed, imported, and its credit note and refund pa
 equal the refund's transactions.
 
 ``RC_MONEY_EXAMPLES`` sets the number of orders (300 by default, the floor of ``make test``);
-hypothesis prints the failing example, shrunk, to be added as a fixed test.
+hypothesis prints the failing example, shrunk, to be added as a fixed test. Under CI (``CI``
+set) the draw is derandomized, so a submission lands or not on its own code, not on luck; a
+developer's run draws new orders each time and keeps exploring.
 """
 
 import json
@@ -272,12 +274,54 @@ class TestMoneyProperties(ShopifyCase):
             refund,
         )
 
+    def test_refund_of_a_line_under_three_taxes_books_each_tax_prorated(self):
+        """Each of a line's taxes is prorated and rounded on its own: under three taxes
+        (state, county, city) the credit note came out 0.03 short (2647.08 for 2647.11)."""
+
+        def refund(payload):
+            gift_card, _shirt, tote = payload["line_items"][:3]
+            return {
+                "line_items": [
+                    {"line_item_id": tote["id"], "quantity": 34, "restock_type": "no_restock"},
+                    {"line_item_id": gift_card["id"], "quantity": 1,
+                     "restock_type": "no_restock"},
+                ]
+            }
+
+        self.run_case(
+            {
+                "line_items": [
+                    {"gift_card": True, "title": "Gift Card", "price": "10.00"},
+                    {"sku": "TSHIRT-BLUE-S", "quantity": 4, "price": "23.66"},
+                    {"sku": "TOTE-NATURAL", "quantity": 44, "price": "86.23",
+                     "discounts": [{"percentage": 15, "title": "Staff"}]},
+                ],
+                "taxes_included": False,
+                "tax_lines": [
+                    {"title": "State", "rate": "0.0010"},
+                    {"title": "County", "rate": "0.0562"},
+                    {"title": "City", "rate": "0.0010"},
+                ],
+                "shipping": [{"title": "Standard", "code": "STA", "price": "6.46"}],
+                "discounts": [{"percentage": 33, "title": "Promo", "target": "shipping_line",
+                               "allocation": "across"}],
+                "customer": {"email": "property@example.com"},
+                "tip": "8.06",
+                "payments": [
+                    {"gateway": "gift_card", "amount": "5.00"},
+                    {"gateway": "shopify_payments"},
+                ],
+            },
+            refund,
+        )
+
     def test_any_order_and_refund_is_booked_as_shopify_recorded_it(self):
         from hypothesis import HealthCheck, given, settings
         from hypothesis import strategies as st
 
         @settings(
             max_examples=EXAMPLES,
+            derandomize=bool(os.environ.get("CI")),
             deadline=None,
             database=None,
             print_blob=True,

@@ -14,6 +14,7 @@ from tests.sandbox.shopify.order_generator import place_order_kwargs, refund_spe
 
 EXAMPLES = int(os.environ.get("SANDBOX_ORDER_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
+                    derandomize=bool(os.environ.get("CI")),  # CI: same draw each run
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 TRANSACTIONS = """query($id: ID!) { order(id: $id) {
