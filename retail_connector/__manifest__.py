@@ -31,6 +31,7 @@
     "assets": {
         "web.assets_tests": ["retail_connector/static/tests/tours/*.js"],
     },
+    "post_init_hook": "post_init_hook",
     "installable": True,
     "application": True,
 }

@@ -222,7 +222,7 @@ class RetailBackend(models.Model):
             return False
         wait = delay if delay is not None else max(self._circuit_check(), 1)
         eta = fields.Datetime.now() + timedelta(seconds=circuit.jittered(wait, spread=0.1))
-        self.with_delay(
+        self._as_integration_user().with_delay(
             channel=self._job_channel(),
             identity_key=identity,
             eta=eta,

@@ -89,7 +89,7 @@ class RetailBackend(models.Model):
             self._circuit_schedule_resume()
             return None
         eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
-        return self.with_delay(
+        return self._as_integration_user().with_delay(
             channel=self._job_channel(),
             identity_key=f"retail-export-{self.id}-{flow}",
             eta=eta,
@@ -141,7 +141,7 @@ class RetailBackend(models.Model):
         """Enqueue ``method`` of this backend as a job on its channel, at most one pending per
         backend and ``key`` (identity ``retail-<key>-<backend id>``)."""
         self.ensure_one()
-        delayed = self.with_delay(
+        delayed = self._as_integration_user().with_delay(
             channel=self._job_channel(),
             identity_key=f"retail-{key}-{self.id}",
             description=f"{self.name}: {description}",
@@ -154,7 +154,7 @@ class RetailBackend(models.Model):
 
     def _cron_catch_up(self):
         """Enqueue one catch-up job per active backend."""
-        for backend in self.search([]):
+        for backend in self._cron_ready_backends():
             backend._enqueue_catch_up()
 
     def _run_catch_up(self):

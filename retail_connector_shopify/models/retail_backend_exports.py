@@ -58,7 +58,7 @@ class RetailBackend(models.Model):
     @api.model
     def _cron_shopify_reconcile_stock(self):
         """Enqueue one reconciliation job per active Shopify backend."""
-        for backend in self.search([("backend_type", "=", "shopify")]):
+        for backend in self._cron_ready_backends([("backend_type", "=", "shopify")]):
             backend._enqueue_job(
                 "_shopify_run_reconciliation", "shopify-reconcile", "stock reconciliation"
             )

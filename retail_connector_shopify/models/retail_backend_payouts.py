@@ -118,7 +118,7 @@ class RetailBackend(models.Model):
     @api.model
     def _cron_shopify_import_payouts(self):
         """Enqueue one payout import per Shopify backend that imports its payouts."""
-        for backend in self.search(
+        for backend in self._cron_ready_backends(
             [("backend_type", "=", "shopify"), ("shopify_import_payouts", "=", True)]
         ):
             backend._enqueue_job(
