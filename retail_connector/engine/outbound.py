@@ -31,6 +31,8 @@ def mark_dirty(bindings, flow):
     """
     if not bindings or bindings.env.context.get("retail_no_export"):
         return
+    # sudo: called from the write of a product, quant or order by any user; flagging the connector's
+    # bindings is not that user's right to have
     bindings = bindings.sudo()
     for backend in bindings.mapped("backend_id").filtered("active"):
         if flow not in backend._export_flows():
@@ -112,7 +114,7 @@ class Exporter:
 
     def dirty_bindings(self):
         """Lock and return the dirty bindings; rows another export holds are left to it."""
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         Binding.flush_model(["backend_id", "export_pending"])
         self.env.cr.execute(
             f"SELECT id FROM {Binding._table} WHERE backend_id = %s AND export_pending "
@@ -184,7 +186,7 @@ class Exporter:
         """In the claim transaction: mark the dirty rows nobody is sending as being sent;
         return ``{binding id: sync version read}``. Rows locked by another transaction
         (a picking being validated) are left to the next run."""
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         Binding.flush_model()
         table = Binding._table
         self.env.cr.execute(
@@ -200,7 +202,7 @@ class Exporter:
         return claimed
 
     def claimed_bindings(self, claimed):
-        return self.env[self.binding_model].sudo().browse(sorted(claimed))
+        return self.env[self.binding_model].browse(sorted(claimed))
 
     def record_values(self, binding_id, outcome):
         """Hook: more values the record transaction writes on a binding (e.g. what the
@@ -223,7 +225,7 @@ class Exporter:
                     report.skipped += 1
                 else:
                     changed.append((binding.id, record, digest))
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         retry_after, failed = None, []
         try:
             for start in range(0, len(changed), self.batch_size):
@@ -265,7 +267,7 @@ class Exporter:
             return
         now = fields.Datetime.now()
         with self.transaction():
-            Binding = self.env[self.binding_model].sudo()
+            Binding = self.env[self.binding_model]
             Binding.flush_model()
             self.env.cr.execute(
                 f"SELECT id, COALESCE(sync_version, 0) FROM {Binding._table} WHERE id IN %s "

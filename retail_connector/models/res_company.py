@@ -44,6 +44,8 @@ class ResCompany(models.Model):
             "login": f"retail-integration-{self.id}",
             "company_id": self.id,
             "company_ids": [fields.Command.set(self.ids)],
+            # The chatter messages it posts (on orders, contacts) need a sender address.
+            "email": self.email or f"retail-integration-{self.id}@example.invalid",
             "groups_id": [fields.Command.set(groups)],
             "tz": self.partner_id.tz or "UTC",
         }
@@ -58,9 +60,9 @@ class ResCompany(models.Model):
         for company in self.sudo():  # sudo: the field is readonly on the form, set here only
             if company.retail_integration_user_id:
                 continue
-            user = Users.search(
-                [("login", "=", f"retail-integration-{company.id}"), ("active", "in", (True, False))],
-                limit=1,
+            login = f"retail-integration-{company.id}"
+            user = Users.with_context(active_test=False).search(
+                [("login", "=", login)], limit=1
             ) or Users.create(company._retail_integration_user_values())
             company.retail_integration_user_id = user
         return True

@@ -16,10 +16,13 @@ _logger = logging.getLogger(__name__)
 
 class RetailBackend(models.Model):
     _inherit = "retail.backend"
+    # Whoever may read a backend may post on its chatter: its jobs (the integration user)
+    # report there without the right to edit the backend's configuration.
+    _mail_post_access = "read"
 
     integration_user_id = fields.Many2one(
         "res.users",
-        string="Integration User",
+        string="Odoo Integration User",
         compute="_compute_integration_user_id",
         store=True,
         readonly=False,
@@ -40,7 +43,9 @@ class RetailBackend(models.Model):
             # (a manager of another company) may not read.
             user = backend.sudo().integration_user_id
             if not user or backend.company_id not in user.company_ids:
-                backend.integration_user_id = backend.company_id.sudo().retail_integration_user_id
+                # sudo: same reason: the company's integration user, whichever the company
+                company = backend.company_id.sudo()
+                backend.integration_user_id = company.retail_integration_user_id
 
     def _integration_user_problem(self):
         """What is wrong with the backend's integration user (a sentence), or False."""
@@ -66,12 +71,17 @@ class RetailBackend(models.Model):
             )
         return False
 
-    def _as_integration_user(self):
-        """This backend as its integration user (no superuser mode); UserError without one."""
+    def _check_integration_user(self):
+        """Raise UserError saying what to fix when the backend has no active integration user
+        (Test Connection: a backend that connects but cannot receive is not ready)."""
         self.ensure_one()
         problem = self._integration_user_problem()
         if problem:
             raise UserError(problem)
+
+    def _as_integration_user(self):
+        """This backend as its integration user (no superuser mode); UserError without one."""
+        self._check_integration_user()
         # sudo: the user record of the backend, read to switch to it.
         user = self.sudo().integration_user_id
         return self.with_user(user).with_context(allowed_company_ids=self.company_id.ids)
@@ -88,3 +98,10 @@ class RetailBackend(models.Model):
                 continue
             ready |= backend
         return ready
+
+    @api.model
+    def _retail_default_integration_users(self):
+        """Backends without an integration user take their company's (install, upgrade)."""
+        for backend in self.search([("integration_user_id", "=", False)]):
+            backend.integration_user_id = backend.company_id.retail_integration_user_id
+        return True

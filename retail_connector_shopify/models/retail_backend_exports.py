@@ -34,11 +34,13 @@ class RetailBackend(models.Model):
         flow = event.topic.split("/", 1)[1]
         payload = event._payload_json()
         if flow == "stock":
-            records = self.env["retail.product.binding"].sudo().browse(
+            records = self.env["retail.product.binding"].browse(
                 payload.get("binding_ids") or []
             ).exists()
             records.write({"export_pending": True, "sync_hash": False})
         else:
+            # sudo: the products export keeps its state on the template, which only Product
+            # Managers may write; the retry job's user is not one
             records = self.env["product.template"].sudo().browse(
                 payload.get("template_id") or []
             ).exists()
@@ -80,7 +82,6 @@ class RetailBackend(models.Model):
         self.ensure_one()
         return (
             self.env["retail.value.mapping"]
-            .sudo()
             .search(
                 [("backend_id", "=", self.id), ("kind", "=", "location"),
                  ("is_complete", "=", True)],
@@ -94,7 +95,7 @@ class RetailBackend(models.Model):
         self.ensure_one()
         adapter = self._shopify_adapter()
         mappings = self._shopify_location_mappings()
-        bindings = self.env["retail.product.binding"].sudo().search(
+        bindings = self.env["retail.product.binding"].search(
             [("backend_id", "=", self.id), ("inventory_item_id", "!=", False),
              ("odoo_id.active", "=", True)]
         )

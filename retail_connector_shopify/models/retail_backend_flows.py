@@ -223,7 +223,7 @@ class RetailBackend(models.Model):
         )
         fulfillment_id = legacy_id(((result or {}).get("fulfillment") or {}).get("id"))
         if picking and fulfillment_id:
-            self.env["retail.picking.binding"].sudo()._bind(self, fulfillment_id, picking)
+            self.env["retail.picking.binding"]._bind(self, fulfillment_id, picking)
         return picking or f"fulfillment {fulfillment_id}"
 
     def _shopify_update_tracking(self, event):

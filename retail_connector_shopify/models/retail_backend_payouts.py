@@ -145,7 +145,7 @@ class RetailBackend(models.Model):
     def _shopify_payout_failure(self, message):
         """One open failed ``payouts/import`` event per backend, updated when it fails again;
         Retry on it runs the import again."""
-        Event = self.env["retail.event"].sudo()
+        Event = self.env["retail.event"]
         event = Event.search(
             [("backend_id", "=", self.id), ("topic", "=", PAYOUT_TOPIC), ("state", "=", "failed")],
             limit=1,
@@ -181,7 +181,11 @@ class RetailBackend(models.Model):
         if error:
             raise DataError(error)
         adapter = adapter or self._shopify_adapter()
+        # sudo: payouts are booked as bank statements, which invoicing users (the integration user)
+        # may only read
         Statement = self.env["account.bank.statement"].sudo()
+        # sudo: payouts are booked as bank statements, which invoicing users (the integration user)
+        # may only read
         Line = self.env["account.bank.statement.line"].sudo()
         created, seen = Statement.browse(), 0
         for payout in adapter.paginate(
@@ -236,7 +240,7 @@ class RetailBackend(models.Model):
             for node in transactions
             if node.get("associatedOrder")
         }
-        bindings = self.env["retail.order.binding"].sudo().search(
+        bindings = self.env["retail.order.binding"].search(
             [("backend_id", "=", self.id), ("external_id", "in", list(order_ids))]
         )
         return {b.external_id: b.odoo_id.partner_id.commercial_partner_id for b in bindings}
@@ -309,6 +313,8 @@ class RetailBackend(models.Model):
             )
         statement = (
             self.env["account.bank.statement"]
+            # sudo: payouts are booked as bank statements, which invoicing users (the integration
+            # user) may only read
             .sudo()
             .with_company(journal.company_id)
             .create(
