@@ -82,9 +82,16 @@ class RetailBackend(models.Model):
         """Enqueue the export job of ``flow``; a pending one absorbs it (identity key).
 
         While the circuit is open nothing is enqueued: the records stay dirty, the resume job
-        holds the place and schedules every flow's export when the circuit closes.
+        holds the place and schedules every flow's export when the circuit closes. Without an
+        active integration user nothing is enqueued either (logged): this is called from the
+        writes of people editing products, stock and orders, whose work must not stop; the
+        records stay dirty for the first export once the backend is fixed.
         """
         self.ensure_one()
+        problem = self._integration_user_problem()
+        if problem:
+            _logger.warning("Export %s of backend %s not scheduled: %s", flow, self.name, problem)
+            return None
         if self._circuit_parks():
             self._circuit_schedule_resume()
             return None

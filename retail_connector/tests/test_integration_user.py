@@ -9,6 +9,7 @@ from ..models.res_company import INTEGRATION_GROUPS
 from .common import RetailCase
 
 MODELS_LOGGER = "odoo.addons.retail_connector.models.retail_backend_integration"
+JOBS_LOGGER = "odoo.addons.retail_connector.models.retail_backend_jobs"
 
 MANAGER_GROUPS = (
     "retail_connector.group_retail_manager",
@@ -106,3 +107,8 @@ class TestIntegrationUser(RetailCase):
         self.assertFalse(
             [job for job in trap.enqueued_jobs if job.recordset == self.backend]
         )
+        # An export marked by someone's edit waits (logged) instead of stopping their work.
+        with self.assertLogs(JOBS_LOGGER, "WARNING") as logs, trap_jobs() as trap:
+            self.assertIsNone(self.backend._schedule_export("stock"))
+        self.assertIn("not scheduled", "\n".join(logs.output))
+        self.assertFalse(trap.enqueued_jobs)
