@@ -1,7 +1,7 @@
 """The integration user: one per company, the least groups, what intake and jobs run as."""
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -89,6 +89,25 @@ class TestIntegrationUser(RetailCase):
             [("backend_id", "=", self.backend.id)]
         ).odoo_id
         self.assertEqual(partner.create_uid, self.user)
+
+    def test_a_retail_user_retries_from_the_exception_queue_and_the_job_runs_as_it(self):
+        clerk = new_test_user(
+            self.env, "retail_clerk", groups="base.group_user,retail_connector.group_retail_user"
+        )
+        with trap_jobs() as trap:
+            event, _created = self.store("{not json", key="bad-payload")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "failed")
+        event.with_context(retail_event_internal=True).payload = self.customer_payload()
+        with trap_jobs() as trap:
+            event.with_user(clerk).action_retry()
+            self.assertEqual(len(trap.enqueued_jobs), 1)
+            job = trap.enqueued_jobs[0]
+            self.assertEqual((job.recordset.env.uid, job.recordset.env.su), (self.user.id, False))
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "done", event.error_message)
+        with self.assertRaises(AccessError):
+            self.backend.with_user(clerk).action_circuit_reset()
 
     def test_without_an_active_one_nothing_is_enqueued_and_the_form_says_why(self):
         self.user.active = False
