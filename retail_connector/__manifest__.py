@@ -2,7 +2,7 @@
 {
     "name": "Retail Connector",
     "summary": "Channel-agnostic engine that keeps stores and CRMs in step with Odoo",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Connector",
     "license": "LGPL-3",
     "author": "Retail Connector Team",
@@ -31,6 +31,7 @@
     "assets": {
         "web.assets_tests": ["retail_connector/static/tests/tours/*.js"],
     },
+    "post_init_hook": "post_init_hook",
     "installable": True,
     "application": True,
 }

@@ -59,6 +59,8 @@ class SalesforceAdapter:
     def __init__(self, backend):
         backend.ensure_one()
         self.backend = backend
+        # sudo: credentials are fields reserved to Retail Managers; the jobs' user calls the org
+        # with them
         self.settings = backend.sudo()._sf_connection_settings()
         self.http, self.transport = build_session(self.settings["base_url"])
         self.http.headers["Sforce-Call-Options"] = CALL_OPTIONS
@@ -125,6 +127,8 @@ class SalesforceAdapter:
             ):
                 self.transport.add_instance(cached["instance"])
                 return cached["session_id"], cached["instance"]
+            # sudo: credentials are fields reserved to Retail Managers; the jobs' user calls the org
+            # with them
             self.backend.sudo()._sf_check_settings()
             try:
                 session_id, instance = SalesforceLogin(**self._login_kwargs())

@@ -94,6 +94,8 @@ class ShopifyAdapter:
     max_throttle_retries = 3
 
     def __init__(self, backend, timeout=const.HTTP_TIMEOUT):
+        # sudo: credentials are fields reserved to Retail Managers; the jobs' user calls the shop
+        # with them
         backend = backend.sudo()
         self.backend_id = backend.id
         self.backend_name = backend.name

@@ -18,7 +18,9 @@ from odoo import http
 from odoo.http import request
 
 from ..engine.intake import (
+    NO_INTEGRATION_USER_STATUS,
     hmac_matches,
+    intake_backend,
     read_bounded_body,
     refuse_delivery,
     signed_message,
@@ -71,8 +73,13 @@ class GenericWebhookController(http.Controller):
         refused = refuse_delivery(backend, topic, key, "Generic webhook", request.httprequest, body)
         if refused:
             return request.make_response(refused[1], status=refused[0])
+        as_user = intake_backend(backend, "Generic webhook")
+        if not as_user:
+            return request.make_response(
+                "the backend has no active integration user", status=NO_INTEGRATION_USER_STATUS
+            )
         _event, created = store_event(
-            backend,
+            as_user,
             topic,
             body,
             key,

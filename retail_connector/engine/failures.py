@@ -14,7 +14,7 @@ OPEN_STATES = ("received", "queued", "failed")
 
 
 def _open_rows(backend, flow, record):
-    Event = backend.env["retail.event"].sudo()
+    Event = backend.env["retail.event"]
     domain = [
         ("backend_id", "=", backend.id),
         ("direction", "=", "out"),
@@ -35,11 +35,11 @@ def record_outbound_failure(backend, flow, message, kind="data", record=None, pa
         the whole run failed.
     :param payload: what the retry handler of ``export/<flow>`` reads (e.g. binding ids).
     """
-    Event = backend.env["retail.event"].sudo().with_context(
+    Event = backend.env["retail.event"].with_context(
         retail_event_internal=True, tracking_disable=True, mail_create_nolog=True,
         mail_create_nosubscribe=True,
     )
-    record = record.sudo()[:1] if record else None
+    record = record[:1] if record else None
     event = Event.browse(_open_rows(backend, flow, record)[:1].id)
     body = json.dumps(dict(payload or {}, flow=flow), default=str)
     if not event:
@@ -67,7 +67,7 @@ def record_outbound_failure(backend, flow, message, kind="data", record=None, pa
 def close_outbound_failures(backend, flow, records=None):
     """Close the open exception rows of ``flow`` for ``records`` (or the flow's run-wide row
     when ``records`` is None): what failed has now been sent."""
-    Event = backend.env["retail.event"].sudo().with_context(retail_event_internal=True)
+    Event = backend.env["retail.event"].with_context(retail_event_internal=True)
     if records is not None and not records:
         return Event
     domain = [

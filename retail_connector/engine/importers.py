@@ -32,7 +32,7 @@ class PartnerImporter:
         if not customer.external_id:
             raise DataError(_("The customer has no id: the channel payload is incomplete."))
         lock_external_record(self.env.cr, self.backend.id, "res.partner", customer.external_id)
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         binding = Binding._find(self.backend, customer.external_id)
         if binding and binding._is_outdated(customer.updated_at):
             return binding.odoo_id
@@ -55,7 +55,7 @@ class PartnerImporter:
         else:
             if parent:
                 values["parent_id"] = parent.id
-            partner = self.env["res.partner"].sudo().create(values)
+            partner = self.env["res.partner"].create(values)
         Binding._bind(self.backend, customer.external_id, partner, customer.updated_at)
         return partner
 
@@ -63,7 +63,7 @@ class PartnerImporter:
         """A partner already bound to another customer of this channel (a customer deleted
         and re-created with the same e-mail) now stands for the new one: its binding moves
         to the new id, and the partner's chatter keeps the old id."""
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         old = Binding.search(
             [("backend_id", "=", self.backend.id), ("odoo_id", "=", partner.id)], limit=1
         )
@@ -71,7 +71,7 @@ class PartnerImporter:
             return
         previous = old.external_id
         old.write({"external_id": customer.external_id, "external_updated_at": False})
-        partner.sudo().message_post(
+        partner.message_post(
             body=_(
                 "%(backend)s: customer %(new)s (same e-mail) replaces customer %(old)s, which "
                 "was bound to this contact.",
@@ -86,7 +86,7 @@ class PartnerImporter:
         if not customer.parent_external_id:
             return self.env["res.partner"]
         binding = (
-            self.env[self.binding_model].sudo()._find(self.backend, customer.parent_external_id)
+            self.env[self.binding_model]._find(self.backend, customer.parent_external_id)
         )
         if not binding:
             # The company's own event may still be queued (webhooks and polls interleave).
@@ -109,7 +109,6 @@ class PartnerImporter:
             return self.env["res.partner"]
         return (
             self.env["res.partner"]
-            .sudo()
             .search(
                 [
                     ("email_normalized", "=", email),

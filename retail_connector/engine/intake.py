@@ -41,6 +41,9 @@ def hmac_matches(body, signature, secrets, digest=hashlib.sha256, encoding="base
 def webhook_backend(env, backend_id, backend_type):
     """The active backend of ``backend_type`` a webhook URL names, or an empty recordset."""
     # One query on the hot path: the row of an active backend of this type, all its columns.
+    # sudo: a webhook's route is public; finding its backend and reading the secrets that
+    # verify it is the one read done in superuser mode. Storing is done as the backend's
+    # integration user (:func:`intake_backend`).
     Backend = env["retail.backend"].sudo()
     columns = [
         name
@@ -49,6 +52,22 @@ def webhook_backend(env, backend_id, backend_type):
     ]
     domain = [("id", "=", backend_id), ("backend_type", "=", backend_type)]
     return Backend.search_fetch(domain, columns, limit=1)
+
+
+#: HTTP status of a delivery refused because its backend has no active integration user: a
+#: configuration to fix, after which the channel's retries get through.
+NO_INTEGRATION_USER_STATUS = 503
+
+
+def intake_backend(backend, channel):
+    """``backend`` as its integration user (no superuser mode), to store a verified delivery
+    and enqueue its job as that user; None when it has no active one (logged with the
+    backend's name: the caller refuses with :data:`NO_INTEGRATION_USER_STATUS`)."""
+    problem = backend._integration_user_problem()
+    if problem:
+        _logger.error("%s for backend %s refused: %s", channel, backend.id, problem)
+        return None
+    return backend._as_integration_user()
 
 
 def refuse_topic(backend, topic, delivery_id, channel):
@@ -144,7 +163,8 @@ def store_event(
     direction="in",
     enqueue=True,
 ):
-    """Store one event once and enqueue its import.
+    """Store one event once and enqueue its import, as the user of ``backend``'s environment
+    (a webhook passes the backend as its integration user, see :func:`intake_backend`).
 
     :param payload: ``bytes``/``str`` as received, or a JSON-able value.
     :returns: ``(event, created)``; a duplicate returns the existing event (or an empty
@@ -152,10 +172,8 @@ def store_event(
         and enqueues nothing.
     """
     # The hot path of every webhook: no chatter message, follower or tracking on creation.
-    Event = (
-        backend.env["retail.event"]
-        .sudo()
-        .with_context(tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True)
+    Event = backend.env["retail.event"].with_context(
+        tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
     )
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8", errors="replace")
@@ -198,13 +216,9 @@ def known_poll_versions(backend, flow, versions):
     }
     if not keys:
         return set()
-    found = (
-        backend.env["retail.event"]
-        .sudo()
-        .search_read(
-            [("backend_id", "=", backend.id), ("idempotency_key", "in", list(keys))],
-            ["idempotency_key"],
-        )
+    found = backend.env["retail.event"].search_read(
+        [("backend_id", "=", backend.id), ("idempotency_key", "in", list(keys))],
+        ["idempotency_key"],
     )
     return {keys[row["idempotency_key"]] for row in found}
 

@@ -114,7 +114,7 @@ class OrderWorkflow:
 
     def book_transactions(self, invoices):
         """One payment per captured transaction not booked yet, of its amount."""
-        Payment = self.env["account.payment"].sudo()
+        Payment = self.env["account.payment"]
         booked = Payment.search(
             [
                 ("retail_backend_id", "=", self.backend.id),
@@ -155,13 +155,10 @@ class OrderWorkflow:
             values.update(amount=amount, payment_difference_handling="open")
         wizard = (
             self.env["account.payment.register"]
-            .sudo()
             .with_context(active_model="account.move", active_ids=invoices.ids)
             .create(values)
         )
-        # Odoo hands the payments back without sudo: the job's user (the webhook's public
-        # user) may not write them, so the channel's references are written as the wizard was.
-        payments = wizard._create_payments().sudo()
+        payments = wizard._create_payments()
         if transaction is not None:
             payments.write(
                 {

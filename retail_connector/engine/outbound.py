@@ -39,6 +39,8 @@ def mark_dirty(bindings, flow, insert_only=False):
     """
     if not bindings or bindings.env.context.get("retail_no_export"):
         return
+    # sudo: called from the write of a product, quant or order by any user; flagging the connector's
+    # bindings is not that user's right to have
     bindings = bindings.sudo()
     for backend in bindings.mapped("backend_id").filtered("active"):
         if flow not in backend._export_flows():
@@ -71,7 +73,7 @@ def fold_marks(env, binding_model, backend_id, flow, binding_ids=None):
     transaction sees and fold them into their bindings: dirty, version moved on, claimable.
     Marks committed after this transaction's snapshot stay for the next run. Returns the
     ids of the bindings folded."""
-    Binding = env[binding_model].sudo()
+    Binding = env[binding_model]
     Binding.flush_model(["export_pending", "sync_version", "export_claimed_at"])
     only = "AND binding_id = ANY(%s)" if binding_ids is not None else ""
     params = [backend_id, flow, binding_model]
@@ -188,7 +190,7 @@ class Exporter:
 
     def dirty_bindings(self):
         """Lock and return the dirty bindings; rows another export holds are left to it."""
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         fold_marks(self.env, self.binding_model, self.backend.id, self.flow)
         Binding.flush_model(["backend_id", "export_pending"])
         self.env.cr.execute(
@@ -261,7 +263,7 @@ class Exporter:
         """In the claim transaction: mark the dirty rows nobody is sending as being sent;
         return ``{binding id: sync version read}``. Rows locked by another transaction
         (a picking being validated) are left to the next run."""
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         fold_marks(self.env, self.binding_model, self.backend.id, self.flow)
         Binding.flush_model()
         table = Binding._table
@@ -278,7 +280,7 @@ class Exporter:
         return claimed
 
     def claimed_bindings(self, claimed):
-        return self.env[self.binding_model].sudo().browse(sorted(claimed))
+        return self.env[self.binding_model].browse(sorted(claimed))
 
     def record_values(self, binding_id, outcome):
         """Hook: more values the record transaction writes on a binding (e.g. what the
@@ -301,7 +303,7 @@ class Exporter:
                     report.skipped += 1
                 else:
                     changed.append((binding.id, record, digest))
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         retry_after, failed = None, []
         try:
             for start in range(0, len(changed), self.batch_size):
@@ -344,7 +346,7 @@ class Exporter:
             return
         now = fields.Datetime.now()
         with self.transaction():
-            Binding = self.env[self.binding_model].sudo()
+            Binding = self.env[self.binding_model]
             # changes marked while the rows were sent: their version moves on (still dirty)
             fold_marks(self.env, self.binding_model, self.backend.id, self.flow, claimed)
             Binding.flush_model()

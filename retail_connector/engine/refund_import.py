@@ -45,7 +45,7 @@ class RefundImporter:
     def import_refund(self, refund):
         """Create the credit note of ``refund`` once; return it."""
         lock_external_record(self.env.cr, self.backend.id, "refund", refund.external_id)
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         binding = Binding._find(self.backend, refund.external_id)
         if binding:
             return binding.odoo_id
@@ -69,7 +69,7 @@ class RefundImporter:
 
     def sale_order(self, refund):
         binding = (
-            self.env["retail.order.binding"].sudo()._find(self.backend, refund.order_external_id)
+            self.env["retail.order.binding"]._find(self.backend, refund.order_external_id)
         )
         if not binding:
             # Webhooks can arrive out of order: the order's own event may still be queued.
@@ -193,7 +193,6 @@ class RefundImporter:
     def _create_credit_note(self, sale, invoice, refund, invoice_lines):
         return (
             self.env["account.move"]
-            .sudo()
             .with_company(sale.company_id)
             .create(
                 {
@@ -351,7 +350,6 @@ class RefundImporter:
                 break
             wizard = (
                 self.env["stock.return.picking"]
-                .sudo()
                 .with_context(active_id=picking.id, active_model="stock.picking")
                 .create({"picking_id": picking.id})
             )

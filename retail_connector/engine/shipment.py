@@ -15,6 +15,8 @@ TRACKING_TOPIC = "shipment/tracking"
 
 def shipment_from_picking(picking):
     """Build the canonical shipment of a done delivery (quantities per channel line)."""
+    # sudo: the validator of a delivery may be a warehouse user with no Retail group; the order's
+    # binding names the channel
     order_binding = picking.sale_id.sudo().retail_binding_ids[:1]
     quantities = {}
     for move in picking.move_ids.filtered(lambda m: m.state == "done" and m.sale_line_id):
@@ -36,6 +38,8 @@ def shipment_from_picking(picking):
 def queue_shipments(pickings):
     """Store one outbound shipment event per done delivery of a channel order."""
     for picking in pickings:
+        # sudo: the validator of a delivery may be a warehouse user with no Retail group; the
+        # order's binding names the channel
         backend = picking.sale_id.sudo().retail_backend_id
         if (
             picking.picking_type_code != "outgoing"
@@ -47,15 +51,17 @@ def queue_shipments(pickings):
         shipment = shipment_from_picking(picking)
         if not shipment.lines:
             continue
+        # Stored and sent as the backend's integration user, whoever validated the delivery
+        # (a backend without one refuses the validation with what to fix).
         event, _created = store_event(
-            backend,
+            backend._as_integration_user(),
             SHIPMENT_TOPIC,
             to_dict(shipment),
             f"shipment:picking:{picking.id}",
             external_id=picking.name,
             direction="out",
         )
-        event.sudo().with_context(retail_event_internal=True).write(
+        event.with_context(retail_event_internal=True).write(
             {"res_model": "stock.picking", "res_id": picking.id}
         )
 
@@ -63,7 +69,11 @@ def queue_shipments(pickings):
 def queue_tracking_updates(pickings):
     """A tracking number set or corrected after shipping: one outbound event per change."""
     for picking in pickings:
+        # sudo: the validator of a delivery may be a warehouse user with no Retail group; the
+        # order's binding names the channel
         backend = picking.sale_id.sudo().retail_backend_id
+        # sudo: the validator of a delivery may be a warehouse user with no Retail group; the
+        # order's binding names the channel
         binding = picking.sudo().retail_binding_ids.filtered(
             lambda b, backend=backend: b.backend_id == backend
         )[:1]
@@ -80,7 +90,7 @@ def queue_tracking_updates(pickings):
             tracking_numbers=[picking.retail_tracking_ref] if picking.retail_tracking_ref else [],
         )
         store_event(
-            backend,
+            backend._as_integration_user(),
             TRACKING_TOPIC,
             to_dict(shipment),
             f"tracking:picking:{picking.id}:{picking.retail_carrier_name}:"

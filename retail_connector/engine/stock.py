@@ -9,6 +9,8 @@ def available_quantities(env, products, location):
     """
     groups = (
         env["stock.quant"]
+        # sudo: stock levels are read for the channel whoever triggers the export (a Retail Manager
+        # need not be an Inventory user)
         .sudo()
         ._read_group(
             [("product_id", "in", products.ids), ("location_id", "child_of", location.id)],

@@ -161,6 +161,7 @@ class RetailBackend(models.Model):
         super().init()
         # Neutralization (data/neutralize.sql) clears the columns listed here: every stored
         # field reserved to managers, whichever addon adds it, found by its groups.
+        # sudo: module initialization writes a system parameter
         self.env["ir.config_parameter"].sudo().set_param(
             CREDENTIAL_COLUMNS_PARAM, ",".join(self._credential_fields())
         )

@@ -160,6 +160,8 @@ class RetailBackend(models.Model):
                     "SELECT id FROM retail_backend WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
                     (tuple(self.ids),),
                 )
+                # sudo: the circuit's state is runtime bookkeeping on the backend, written by jobs
+                # whose user may not edit its configuration
                 self.sudo().write(values)
         except RETRYABLE_DB_ERRORS as error:
             _logger.info(
@@ -170,7 +172,7 @@ class RetailBackend(models.Model):
 
     def _notify_circuit_opened(self):
         self.ensure_one()
-        self.sudo().message_post(
+        self.message_post(
             body=_(
                 "The circuit of %(name)s opened: calls are paused for %(seconds)s seconds, "
                 "then probed. Last error: %(error)s",
@@ -204,7 +206,7 @@ class RetailBackend(models.Model):
         work still parked on a closed one (parked by a job that raced the closing)."""
         for backend in self.search([("circuit_state", "!=", circuit.CLOSED)]):
             backend._circuit_probe_once()
-        Event = self.env["retail.event"].sudo()
+        Event = self.env["retail.event"]
         parked = Event._read_group([("parked", "=", True)], ["backend_id"])
         for (backend,) in parked:
             if backend.active and backend.circuit_state == circuit.CLOSED:
@@ -223,12 +225,13 @@ class RetailBackend(models.Model):
         self.ensure_one()
         identity = f"retail-circuit-resume-{self.id}"
         states = ("pending", "enqueued") if prober else ("pending", "enqueued", "started")
+        # sudo: queue.job is readable by job managers only; this only counts the pending resume job
         Job = self.env["queue.job"].sudo()
         if Job.search_count([("identity_key", "=", identity), ("state", "in", states)], limit=1):
             return False
         wait = delay if delay is not None else max(self._circuit_check(), 1)
         eta = fields.Datetime.now() + timedelta(seconds=circuit.jittered(wait, spread=0.1))
-        self.with_delay(
+        self._as_integration_user().with_delay(
             channel=self._job_channel(),
             identity_key=identity,
             eta=eta,
@@ -322,7 +325,6 @@ class RetailBackend(models.Model):
         backend = self.with_context(retail_circuit_release=True)
         events = (
             self.env["retail.event"]
-            .sudo()
             .with_context(retail_circuit_release=True)
             .search([("backend_id", "=", self.id), ("parked", "=", True)], order="id")
         )

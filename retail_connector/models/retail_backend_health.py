@@ -32,6 +32,8 @@ class RetailBackend(models.Model):
         summary = f"[{reason}] {self.name}"
         if self.activity_ids.filtered(lambda activity: activity.summary == summary):
             return False
+        # sudo: the to-do subscribes the responsible as a follower of the backend, which takes
+        # write access to it; alerts are raised by jobs, whose user has none
         self.sudo().activity_schedule(
             "mail.mail_activity_data_todo",
             summary=summary,
@@ -158,7 +160,7 @@ class RetailBackendDashboard(models.Model):
         return round(median) if median is not None else 0
 
     def _compute_dashboard(self):
-        Event = self.env["retail.event"].sudo()
+        Event = self.env["retail.event"]
         now = fields.Datetime.now()
         day_ago, hour_ago = now - timedelta(days=1), now - timedelta(hours=1)
         latencies = self._event_latencies()

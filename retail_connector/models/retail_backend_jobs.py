@@ -87,14 +87,21 @@ class RetailBackend(models.Model):
         """Enqueue the export job of ``flow``; a pending one absorbs it (identity key).
 
         While the circuit is open nothing is enqueued: the records stay dirty, the resume job
-        holds the place and schedules every flow's export when the circuit closes.
+        holds the place and schedules every flow's export when the circuit closes. Without an
+        active integration user nothing is enqueued either (logged): this is called from the
+        writes of people editing products, stock and orders, whose work must not stop; the
+        records stay dirty for the first export once the backend is fixed.
         """
         self.ensure_one()
+        problem = self._integration_user_problem()
+        if problem:
+            _logger.warning("Export %s of backend %s not scheduled: %s", flow, self.name, problem)
+            return None
         if self._circuit_parks():
             self._circuit_schedule_resume()
             return None
         eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
-        return self.with_delay(
+        return self._as_integration_user().with_delay(
             channel=self._job_channel(),
             identity_key=f"retail-export-{self.id}-{flow}",
             eta=eta,
@@ -146,7 +153,7 @@ class RetailBackend(models.Model):
         """Enqueue ``method`` of this backend as a job on its channel, at most one pending per
         backend and ``key`` (identity ``retail-<key>-<backend id>``)."""
         self.ensure_one()
-        delayed = self.with_delay(
+        delayed = self._as_integration_user().with_delay(
             channel=self._job_channel(),
             identity_key=f"retail-{key}-{self.id}",
             description=f"{self.name}: {description}",
@@ -159,7 +166,7 @@ class RetailBackend(models.Model):
 
     def _cron_catch_up(self):
         """Enqueue one catch-up job per active backend."""
-        for backend in self.search([]):
+        for backend in self._cron_ready_backends():
             backend._enqueue_catch_up()
 
     def _run_catch_up(self):

@@ -69,6 +69,8 @@ class RetailBackend(models.Model):
         # its own, whoever runs it.
         product = (
             self.env["product.product"]
+            # sudo: the backend's own service product is created by the import on first use;
+            # creating products is a Product Manager right the integration user does not have
             .sudo()
             .create(
                 {
@@ -82,5 +84,7 @@ class RetailBackend(models.Model):
                 }
             )
         )
+        # sudo: the product is recorded on the backend, whose configuration the integration user may
+        # not write
         self.sudo()[field_name] = product
         return product

@@ -52,7 +52,7 @@ class RetailBackend(models.Model):
             )
             return int(more)
         self._circuit_write({"paused_until": False, "paused_reason": False})
-        self.sudo().message_post(body=_("The channel's quota allows calls again: resumed."))
+        self.message_post(body=_("The channel's quota allows calls again: resumed."))
         return 0
 
     def _pause_probe(self):
@@ -81,5 +81,5 @@ class RetailBackend(models.Model):
                 until=until,
                 error=error,
             )
-            self.sudo().message_post(body=message)
+            self.message_post(body=message)
             self._alert("quota", message)

@@ -19,11 +19,12 @@ class RetailBackend(models.Model):
         """Return ``[(label, done, hint)]`` in the order an administrator follows them."""
         self.ensure_one()
         mappings = self.mapping_ids
+        user_problem = self._integration_user_problem()
         return [
             (
-                _("Company and defaults of imported orders"),
-                bool(self.warehouse_id),
-                _("Set the default warehouse (and pricelist, sales team) above."),
+                _("Company, integration user and defaults of imported orders"),
+                bool(self.warehouse_id) and not user_problem,
+                user_problem or _("Set the default warehouse (and pricelist, sales team) above."),
             ),
             (
                 _("No mapping left to complete"),

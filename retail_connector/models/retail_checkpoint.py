@@ -31,10 +31,10 @@ class RetailCheckpoint(models.Model):
 
     @api.model
     def _for(self, backend, flow):
-        checkpoint = self.sudo().search(
+        checkpoint = self.search(
             [("backend_id", "=", backend.id), ("flow", "=", flow)], limit=1
         )
-        return checkpoint or self.sudo().create({"backend_id": backend.id, "flow": flow})
+        return checkpoint or self.create({"backend_id": backend.id, "flow": flow})
 
     def _window_start(self):
         self.ensure_one()

@@ -211,7 +211,9 @@ class RetailEvent(models.Model):
                 event._park()
                 continue
             eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
-            job = event.with_delay(
+            # The job runs as the backend's integration user, whoever enqueues it.
+            as_user = backend._as_integration_user()
+            job = event.with_env(as_user.env).with_delay(
                 channel=backend._job_channel(),
                 identity_key=None if new else f"retail-event-{event.id}",
                 eta=eta,

@@ -185,7 +185,7 @@ class RetailEvent(models.Model):
 
         self.ensure_one()
         with short_transaction(self.env, same=is_dry_run(self.env.context)) as env:
-            self.with_env(env).sudo().with_context(retail_event_internal=True).write(
+            self.with_env(env).with_context(retail_event_internal=True).write(
                 {"pending_call": note}
             )
         self.invalidate_recordset(["pending_call"])

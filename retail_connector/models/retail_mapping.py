@@ -81,7 +81,7 @@ class RetailValueMapping(models.Model):
     @api.model
     def _ensure_draft(self, backend, kind, external_value, label=None):
         """Return the mapping row of a value, creating it as a draft to complete."""
-        mapping = self.sudo().search(
+        mapping = self.search(
             [
                 ("backend_id", "=", backend.id),
                 ("kind", "=", kind),
@@ -89,7 +89,7 @@ class RetailValueMapping(models.Model):
             ],
             limit=1,
         )
-        return mapping or self.sudo().create(
+        return mapping or self.create(
             {
                 "backend_id": backend.id,
                 "kind": kind,
@@ -101,7 +101,7 @@ class RetailValueMapping(models.Model):
     @api.model
     def _resolve(self, backend, kind, external_value, label=None):
         """Return the complete mapping of a value, or raise DataError naming it."""
-        mapping = self.sudo().search(
+        mapping = self.search(
             [
                 ("backend_id", "=", backend.id),
                 ("kind", "=", kind),

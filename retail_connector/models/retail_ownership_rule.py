@@ -91,7 +91,7 @@ class RetailOwnershipRule(models.Model):
         ]
         if exclude:
             domain.append(("id", "!=", exclude))
-        if self.sudo().search_count(domain):
+        if self.search_count(domain):
             raise ValidationError(
                 _(
                     "There is a default rule for %(field)s of %(object)s already: change "
@@ -104,7 +104,7 @@ class RetailOwnershipRule(models.Model):
     @api.model
     def _channel_owned_fields(self, backend, object_name):
         """Return the set of fields of ``object_name`` that ``backend``'s channel owns."""
-        rules = self.sudo().search(
+        rules = self.search(
             [
                 ("backend_type", "=", backend.backend_type),
                 ("object", "=", object_name),

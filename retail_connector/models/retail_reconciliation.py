@@ -67,6 +67,8 @@ class RetailReconciliation(models.Model):
         self.ensure_one()
         self.line_ids.unlink()
         backend = self.backend_id
+        # sudo: a reconciliation compares the backend's orders whoever runs it (the nightly cron, a
+        # Retail Manager who need not be a Sales user)
         Binding = self.env["retail.order.binding"].sudo()
         checked = 0
         lines = []
@@ -77,6 +79,8 @@ class RetailReconciliation(models.Model):
             sale_ids += sale.ids
             for mismatch in compare_order(order, sale, backend.rounding_tolerance):
                 lines.append(self._line_values(mismatch, payload))
+        # sudo: a reconciliation compares the backend's orders whoever runs it (the nightly cron, a
+        # Retail Manager who need not be a Sales user)
         sales = self.env["sale.order"].sudo().browse(list(dict.fromkeys(sale_ids)))
         for mismatch in self._extra_mismatches(sales):
             lines.append(self._line_values(mismatch, None))

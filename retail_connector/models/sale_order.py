@@ -85,6 +85,8 @@ class SaleOrder(models.Model):
     @api.depends("retail_binding_ids.backend_id", "retail_binding_ids.external_name")
     def _compute_retail_channel(self):
         for order in self:
+            # sudo: the channel of an order shows to every user of the order; its binding is
+            # readable by Retail Users only
             binding = order.sudo().retail_binding_ids[:1]
             order.retail_backend_id = binding.backend_id
             order.retail_external_name = binding.external_name

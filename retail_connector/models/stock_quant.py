@@ -40,6 +40,8 @@ class StockQuant(models.Model):
         product_ids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
         bindings = (
             self.env["retail.product.binding"]
+            # sudo: runs before commit of any user's stock move; that user need not be able to read
+            # the connector's bindings
             .sudo()
             .search([("odoo_id", "in", list(product_ids)), ("backend_id.active", "=", True)])
         )

@@ -8,6 +8,7 @@ from . import (
     test_exception_hygiene,
     test_generic_webhook,
     test_intake,
+    test_integration_user,
     test_jobs_dashboard,
     test_money_exact,
     test_order_import,
@@ -18,5 +19,6 @@ from . import (
     test_reconciliation,
     test_refund_import,
     test_security,
+    test_sudo_audit,
     test_tours,
 )

@@ -66,6 +66,19 @@ class TestGenericWebhook(HttpCase):
         self.assertEqual(event.payload.encode(), self.body)
         self.assertEqual(len(self.jobs()) - jobs_before, 1)
 
+    def test_stored_and_enqueued_as_the_integration_user_or_refused_without_one(self):
+        user = self.backend.integration_user_id
+        self.assertEqual(self.post(self.body, key="as-user").status_code, 200)
+        event = self.events()
+        self.assertEqual(event.create_uid, user)
+        self.assertEqual(self.jobs().filtered(lambda job: job.uuid == event.job_uuid).user_id, user)
+        self.backend.integration_user_id = False
+        with self.assertLogs("odoo.addons.retail_connector.engine.intake", "ERROR") as logs:
+            response = self.post(self.body, key="no-user")
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("Webhook backend has no integration user", "\n".join(logs.output))
+        self.assertEqual(self.events(), event)
+
     def test_bad_signature_is_refused_and_nothing_stored(self):
         tampered = self.body.replace(b"Ada", b"Eve")
         now = str(int(time.time()))

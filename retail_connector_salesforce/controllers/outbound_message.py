@@ -16,6 +16,8 @@ from odoo import http
 from odoo.http import request
 
 from odoo.addons.retail_connector.engine.intake import (
+    NO_INTEGRATION_USER_STATUS,
+    intake_backend,
     read_bounded_body,
     refuse_topic,
     store_event,
@@ -74,10 +76,15 @@ class SalesforceOutboundMessageController(http.Controller):
                 return _xml_response(
                     fault(f"sObject type {notification.sobject_type} is not accepted"), 400
                 )
+        as_user = intake_backend(backend, "Outbound Message")
+        if not as_user:
+            return _xml_response(
+                fault("the backend has no active integration user"), NO_INTEGRATION_USER_STATUS
+            )
         created = 0
         for notification in message.notifications:
             _event, is_new = store_event(
-                backend,
+                as_user,
                 notification.sobject_type.lower(),
                 json.dumps(notification.fields, sort_keys=True),
                 notification.notification_id,

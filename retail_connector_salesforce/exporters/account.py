@@ -51,7 +51,7 @@ class AccountExporter(SalesforceExporter):
         self.external_id_field = backend._sf_external_id_field("sf_account_external_id_field")
 
     def build(self, binding):
-        partner = binding.odoo_id.sudo()
+        partner = binding.odoo_id
         if not partner.active or partner.parent_id:
             return None  # contacts go with their company's Account
         values = {self.external_id_field: str(partner.id)}
@@ -82,7 +82,7 @@ class AccountExporter(SalesforceExporter):
         """Give the bindings created in Odoo the Id Salesforce returned."""
         from odoo.addons.retail_connector.errors import DataError
 
-        Binding = self.env[self.binding_model].sudo()
+        Binding = self.env[self.binding_model]
         for (binding, _record), result in zip(items, results, strict=False):
             if binding.id in failures or not is_placeholder(binding.external_id):
                 continue

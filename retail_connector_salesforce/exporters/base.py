@@ -46,4 +46,4 @@ def event_binding(event):
     model = data.get("binding_model")
     if not model or model not in event.env:
         return None
-    return event.env[model].sudo().browse(data.get("binding_id")).exists()
+    return event.env[model].browse(data.get("binding_id")).exists()

@@ -60,7 +60,7 @@ class OrderStatusExporter(SalesforceExporter):
         self.external_id_field = backend._sf_external_id_field("sf_order_external_id_field")
 
     def build(self, binding):
-        sale = binding.odoo_id.sudo()
+        sale = binding.odoo_id
         if binding.from_odoo and is_placeholder(binding.external_id):
             # marked during its own import, before the order binding existed
             origin = sale.retail_binding_ids.filtered(lambda b: b.backend_id == self.backend)
@@ -117,8 +117,8 @@ class OrderStatusExporter(SalesforceExporter):
 
     def ensure_accounts(self, partner_ids):
         """``{partner id: Account Id}``, exporting the Accounts that are missing first."""
-        Binding = self.env["retail.partner.binding"].sudo()
-        partners = self.env["res.partner"].sudo().browse(partner_ids)
+        Binding = self.env["retail.partner.binding"]
+        partners = self.env["res.partner"].browse(partner_ids)
 
         def current():
             bindings = Binding.search([("backend_id", "=", self.backend.id),

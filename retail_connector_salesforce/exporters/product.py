@@ -28,7 +28,7 @@ class ProductExporter(SalesforceExporter):
         self._standard_book = None
 
     def build(self, binding):
-        product = binding.odoo_id.sudo().with_context(active_test=False)
+        product = binding.odoo_id.with_context(active_test=False)
         values = {self.external_id_field: str(product.id)}
         if not product.product_tmpl_id.sf_publish:
             if is_placeholder(binding.external_id):

@@ -24,6 +24,8 @@ PRODUCT_FIELDS = frozenset({"sf_publish", "name", "default_code", "list_price", 
 def salesforce_backends(env, **domain):
     search = [("backend_type", "=", "salesforce"), ("active", "=", True)]
     search += [(name, "=", value) for name, value in domain.items()]
+    # sudo: called from the write of a partner, product or order by any user, who may not read the
+    # backends
     return env["retail.backend"].sudo().search(search)
 
 
@@ -37,7 +39,11 @@ class ResPartner(models.Model):
         return result
 
     def _sf_mark_accounts(self, changed):
+        # sudo: called from the write of a partner by any user; marking the connector's bindings is
+        # not that user's right to have
         commercial = self.sudo().mapped("commercial_partner_id")
+        # sudo: called from the write of a partner by any user; marking the connector's bindings is
+        # not that user's right to have
         bindings = self.env["retail.partner.binding"].sudo().search(
             [("odoo_id", "in", commercial.ids), ("backend_id.backend_type", "=", "salesforce")])
         Rules = self.env["retail.ownership.rule"]
@@ -70,7 +76,11 @@ class ProductTemplate(models.Model):
     def _sf_mark_products(self):
         if not self or self.env.context.get("retail_no_export"):
             return
+        # sudo: called from the write of a product by any user; marking the connector's bindings is
+        # not that user's right to have
         Binding = self.env["retail.product.binding"].sudo()
+        # sudo: called from the write of a product by any user; marking the connector's bindings is
+        # not that user's right to have
         variants = self.sudo().with_context(active_test=False).product_variant_ids
         for backend in salesforce_backends(self.env):
             bindings = Binding.search([("backend_id", "=", backend.id),
@@ -110,9 +120,13 @@ class SaleOrder(models.Model):
 
     def _sf_mark_status(self):
         """Mark the status bindings of these orders on every Salesforce backend dirty."""
+        # sudo: called from the write of an order by any user; marking the connector's bindings is
+        # not that user's right to have
         sales = self.sudo().filtered(lambda s: s.state in ("sale", "cancel"))
         if not sales:
             return
+        # sudo: called from the write of an order by any user; marking the connector's bindings is
+        # not that user's right to have
         Binding = self.env["retail.sf.status.binding"].sudo()
         for backend in salesforce_backends(self.env, sf_export_order_status=True):
             mine = sales.filtered(lambda s, b=backend: s.company_id == b.company_id)
@@ -164,6 +178,8 @@ class AccountMove(models.Model):
         return result
 
     def _sf_sales(self):
+        # sudo: called from the posting of an invoice by any user; marking the connector's bindings
+        # is not that user's right to have
         invoices = self.sudo().filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
         return invoices.line_ids.sale_line_ids.order_id
 

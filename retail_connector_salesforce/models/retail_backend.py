@@ -105,6 +105,7 @@ class RetailBackend(models.Model):
 
     @api.depends("sf_outbound_token")
     def _compute_sf_outbound_url(self):
+        # sudo: system parameters are readable by administrators only
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for backend in self:
             backend.sf_outbound_url = (
@@ -196,6 +197,7 @@ class RetailBackend(models.Model):
         from ..adapter import SalesforceAdapter
 
         self.ensure_one()
+        self._check_integration_user()
         try:
             info = SalesforceAdapter(self).check_connection()
         except RetailError as error:
@@ -216,7 +218,7 @@ class RetailBackend(models.Model):
         }
         if info["api_max"]:
             values.update(sf_api_used=info["api_used"] or 0, sf_api_max=info["api_max"])
-        self.sudo().write(values)
+        self.write(values)
         self._circuit_record_success()
         return {
             "type": "ir.actions.client",
@@ -236,7 +238,7 @@ class RetailBackend(models.Model):
     def action_sf_regenerate_outbound_token(self):
         """New secret in the Outbound Message URL (paste the new URL in Salesforce)."""
         for backend in self:
-            backend.sudo().sf_outbound_token = _new_token()
+            backend.sf_outbound_token = _new_token()
         return True
 
     @requires_group(MANAGER_GROUP)
@@ -251,6 +253,8 @@ class RetailBackend(models.Model):
         if self.backend_type != "salesforce":
             return steps
         return [
+            # sudo: whether a secret is set shows in the checklist to Retail Users, who may not read
+            # it
             (_("Credentials"), bool(self.sf_username or self.sudo().sf_consumer_key),
              _("Choose the authentication method and fill its credentials in the Salesforce "
                "tab.")),

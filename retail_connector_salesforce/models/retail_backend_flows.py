@@ -135,7 +135,7 @@ class RetailBackend(models.Model):
         required = self._sf_required_partner_fields()
         if not required:
             return
-        Binding = self.env["retail.partner.binding"].sudo()
+        Binding = self.env["retail.partner.binding"]
         if Binding._find(self, customer.external_id):
             return
         values = PartnerImporter(self).partner_values(customer)
@@ -167,6 +167,8 @@ class RetailBackend(models.Model):
             counts["orders"] = poll_into_inbox(self, "orders", "order",
                                                self._sf_order_fetcher(adapter))
         report = ", ".join(f"{count} {flow}" for flow, count in counts.items())
+        # sudo: the last sync time is runtime bookkeeping on the backend, written by jobs whose user
+        # may not edit its configuration
         self.sudo().write({"sf_last_sync_at": fields.Datetime.now(),
                            "sf_last_sync_info": report})
         return f"polled {report}"

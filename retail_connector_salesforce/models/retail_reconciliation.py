@@ -30,7 +30,7 @@ def crm_status_mismatches(backend, sales, read_statuses):
 
     ``read_statuses(ids)`` returns ``{Salesforce Id: status}`` of the records that exist.
     """
-    Binding = sales.env[STATUS_BINDING].sudo()
+    Binding = sales.env[STATUS_BINDING]
     bindings = Binding.search([("backend_id", "=", backend.id), ("odoo_id", "in", sales.ids)])
     binding_of = {binding.odoo_id.id: binding for binding in bindings}
     expected = {sale: order_status(sale) for sale in sales}
@@ -69,6 +69,8 @@ class RetailReconciliation(models.Model):
         A backend that cannot be read (outage, open circuit, bad field) is skipped with a note
         on the report: its statuses are not checked, nothing is reported as behind.
         """
+        # sudo: a reconciliation compares the backend's orders whoever runs it (the nightly cron, a
+        # Retail Manager who need not be a Sales user)
         sales = sales.sudo().filtered(lambda sale: sale.state in ("sale", "cancel"))
         found = []
         if not sales:
@@ -110,8 +112,10 @@ class RetailReconciliationLine(models.Model):
         if self.kind != "crm_status":
             return super()._fix()
         data = json.loads(self.payload or "{}")
-        backend = self.env["retail.backend"].sudo().browse(
+        backend = self.env["retail.backend"].browse(
             data.get("salesforce_backend_id")).exists()
+        # sudo: the fix of a reconciliation line resends an order's status; a Retail Manager need
+        # not be a Sales user
         sale = self.env["sale.order"].sudo().browse(self.res_id).exists()
         if backend and sale:
             sale._sf_resend_status(backend)
@@ -143,7 +147,7 @@ class SaleOrder(models.Model):
 
     def _sf_resend_status(self, backend):
         """Send the status of these orders to ``backend`` again, even if Odoo thinks it did."""
-        bindings = self.env[STATUS_BINDING].sudo().search(
+        bindings = self.env[STATUS_BINDING].search(
             [("backend_id", "=", backend.id), ("odoo_id", "in", self.ids)])
         bindings.write({"sync_hash": False})
         self._sf_mark_status()

@@ -83,6 +83,19 @@ class TestOutboundMessage(SalesforceSandboxMixin, HttpCase):
         self.assertIn("<Ack>true</Ack>", again.text)
         self.assertEqual(len(self.events()), 2)
 
+    def test_a_backend_without_an_integration_user_gets_a_fault_and_nothing_stored(self):
+        self.backend.integration_user_id.active = False
+        with self.assertLogs("odoo.addons.retail_connector.engine.intake", "ERROR") as logs:
+            response = self.post(envelope(self.org_id, [ACCOUNT_1]))
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("no active integration user", response.text)
+        self.assertIn(self.backend.name, "\n".join(logs.output))
+        self.assertFalse(self.events())
+
+    def test_stored_as_the_integration_user(self):
+        self.assertEqual(self.post(envelope(self.org_id, [ACCOUNT_1])).status_code, 200)
+        self.assertEqual(self.events().create_uid, self.backend.integration_user_id)
+
     def test_15_character_org_id_is_accepted(self):
         response = self.post(envelope(self.org_id[:15], [ACCOUNT_1]))
         self.assertEqual(response.status_code, 200)

@@ -12,7 +12,9 @@ from odoo import http
 from odoo.http import request
 
 from odoo.addons.retail_connector.engine.intake import (
+    NO_INTEGRATION_USER_STATUS,
     hmac_matches,
+    intake_backend,
     read_bounded_body,
     refuse_delivery,
     store_event,
@@ -83,8 +85,13 @@ class ShopifyWebhookController(http.Controller):
         refused = refuse_delivery(backend, topic, key, "Shopify webhook", request.httprequest, body)
         if refused:
             return request.make_response(refused[1], status=refused[0])
+        as_user = intake_backend(backend, "Shopify webhook")
+        if not as_user:
+            return request.make_response(
+                "the backend has no active integration user", status=NO_INTEGRATION_USER_STATUS
+            )
         event, created = store_event(
-            backend,
+            as_user,
             topic,
             body,
             key,

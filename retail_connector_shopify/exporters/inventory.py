@@ -85,7 +85,7 @@ class ShopifyInventoryExporter(Exporter):
         """Find the inventory item of dirty bindings that miss it (remote look-ups, before
         the claim; stored in a short transaction of its own)."""
         marked = flow_marked_ids(self.env, self.binding_model, self.backend.id, self.flow)
-        missing = self.env[self.binding_model].sudo().search(
+        missing = self.env[self.binding_model].search(
             [("backend_id", "=", self.backend.id), ("inventory_item_id", "=", False),
              "|", ("export_pending", "=", True), ("id", "in", marked)]
         )
@@ -195,7 +195,7 @@ class ShopifyInventoryExporter(Exporter):
         if found:
             with self.transaction():
                 for binding_id, item_id in found.items():
-                    self.env[self.binding_model].sudo().browse(binding_id).write(
+                    self.env[self.binding_model].browse(binding_id).write(
                         {"inventory_item_id": item_id})
             if not self.same_transaction:
                 self.env.invalidate_all()

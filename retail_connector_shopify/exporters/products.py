@@ -63,6 +63,8 @@ class ShopifyProductExporter(BulkProductsMixin, Exporter):
     def dirty_templates(self, exclude=()):
         """Lock and return the pending templates of this backend (others' locks skipped):
         called in the claim transaction, committed before anything is sent."""
+        # sudo: the products export keeps its state (pending flag, hashes, Shopify ids) on the
+        # template, which only Product Managers may write; the export job's user is not one
         Template = self.env["product.template"].sudo().with_context(active_test=False)
         candidates = Template.search(
             [
@@ -123,6 +125,7 @@ class ShopifyProductExporter(BulkProductsMixin, Exporter):
                 self._send_each(changed, report)
         finally:
             for template_id, message in self._failed:
+                # sudo: the export's state is on the template (see dirty_templates)
                 self._fail(self.env["product.template"].sudo().browse(template_id), message)
             self._failed = []
         _logger.info("Shopify products export of %s: %s", self.backend.name, report)
@@ -166,6 +169,7 @@ class ShopifyProductExporter(BulkProductsMixin, Exporter):
                 (item["template_id"],),
             )
             row = self.env.cr.fetchone()
+            # sudo: the export's state is on the template (see dirty_templates)
             template = self.env["product.template"].sudo().with_context(
                 active_test=False).browse(item["template_id"])
             if row is None:
@@ -270,7 +274,7 @@ class ShopifyProductExporter(BulkProductsMixin, Exporter):
     # Send
     # ------------------------------------------------------------------
     def _bindings(self, template):
-        return self.env["retail.product.binding"].sudo().search(
+        return self.env["retail.product.binding"].search(
             [("backend_id", "=", self.backend.id),
              ("odoo_id", "in", template.with_context(active_test=False).product_variant_ids.ids)]
         )
@@ -345,7 +349,7 @@ class ShopifyProductExporter(BulkProductsMixin, Exporter):
         return levels
 
     def _bind_variants(self, template, product_id, nodes):
-        Binding = self.env["retail.product.binding"].sudo()
+        Binding = self.env["retail.product.binding"]
         products = self._variants(template)
         by_sku = {node.get("sku"): node for node in nodes if node.get("sku")}
         kept, created = Binding, Binding

@@ -28,7 +28,7 @@ class BulkProductsMixin:
     bulk_poll_interval = 1.0
 
     def _operations(self, env=None):
-        return (env or self.env)["retail.bulk.operation"].sudo()
+        return (env or self.env)["retail.bulk.operation"]
 
     def open_bulk_operations(self):
         return self._operations().search(

@@ -64,6 +64,7 @@ class RetailBackend(models.Model):
     )
     shopify_public_base_url = fields.Char(
         string="Public Odoo URL",
+        # sudo: system parameters are readable by administrators only
         default=lambda self: self.env["ir.config_parameter"].sudo().get_param("web.base.url"),
         help="The address under which Shopify reaches this Odoo; webhooks are registered to "
         "<this URL>/retail/shopify/webhook/<backend id>.",
@@ -176,6 +177,8 @@ class RetailBackend(models.Model):
     def _shopify_webhook_secrets(self):
         """Secrets that may sign this backend's webhooks: current, previous, client secret."""
         self.ensure_one()
+        # sudo: the webhook secrets are fields reserved to Retail Managers; the public route
+        # verifies with them
         backend = self.sudo()
         current = backend.webhook_secret or backend.shopify_client_secret
         return (current, backend.webhook_secret_previous)

@@ -31,6 +31,7 @@ class RetailBackend(models.Model):
     def action_shopify_test_connection(self):
         """Read the shop, its plan and the granted scopes; close the circuit on success."""
         for backend in self:
+            backend._check_integration_user()
 
             def check(adapter):
                 return adapter.shop_info(), adapter.granted_scopes()
@@ -56,7 +57,7 @@ class RetailBackend(models.Model):
         self.ensure_one()
         Mapping = self.env["retail.value.mapping"]
         locations = self._shopify_run(lambda adapter: adapter.locations())
-        before = Mapping.sudo().search_count(
+        before = Mapping.search_count(
             [("backend_id", "=", self.id), ("kind", "=", "location")]
         )
         for location in locations:
@@ -67,7 +68,7 @@ class RetailBackend(models.Model):
             if mapping.external_label != label:
                 mapping.external_label = label
         created = (
-            Mapping.sudo().search_count([("backend_id", "=", self.id), ("kind", "=", "location")])
+            Mapping.search_count([("backend_id", "=", self.id), ("kind", "=", "location")])
             - before
         )
         self.message_post(
@@ -164,6 +165,8 @@ class RetailBackend(models.Model):
         ran = any(self.checkpoint_ids.mapped("last_run_at"))
         if ran:
             return (_("First import"), True, "")
+        # sudo: queue.job is readable by job managers only; this only counts the backend's queued
+        # jobs
         queued = self.env["queue.job"].sudo().search_count(
             [("retail_backend_id", "=", self.id), ("method_name", "=", "_run_catch_up"),
              ("state", "in", ("pending", "enqueued", "started"))]
@@ -197,6 +200,8 @@ class RetailBackend(models.Model):
         ]
 
     def _shopify_has_credentials(self):
+        # sudo: whether credentials are set shows in the checklist to Retail Users, who may not read
+        # them
         backend = self.sudo()
         if backend.shopify_auth_method == "client_credentials":
             return bool(backend.shopify_client_id and backend.shopify_client_secret)

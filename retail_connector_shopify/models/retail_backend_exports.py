@@ -52,11 +52,13 @@ class RetailBackend(models.Model):
         dry_run = is_dry_run(self.env.context)
         with short_transaction(self.env, same=dry_run) as env:
             if flow == "stock":
-                records = env["retail.product.binding"].sudo().browse(
+                records = env["retail.product.binding"].browse(
                     payload.get("binding_ids") or []
                 ).exists()
                 records.write({"export_pending": True, "sync_hash": False})
             else:
+                # sudo: the products export keeps its state on the template, which only
+                # Product Managers may write; the retry job's user is not one
                 records = env["product.template"].sudo().browse(
                     payload.get("template_id") or []
                 ).exists()
@@ -76,7 +78,7 @@ class RetailBackend(models.Model):
     @api.model
     def _cron_shopify_reconcile_stock(self):
         """Enqueue one reconciliation job per active Shopify backend."""
-        for backend in self.search([("backend_type", "=", "shopify")]):
+        for backend in self._cron_ready_backends([("backend_type", "=", "shopify")]):
             backend._enqueue_job(
                 "_shopify_run_reconciliation", "shopify-reconcile", "stock reconciliation"
             )
@@ -98,7 +100,6 @@ class RetailBackend(models.Model):
         self.ensure_one()
         return (
             self.env["retail.value.mapping"]
-            .sudo()
             .search(
                 [("backend_id", "=", self.id), ("kind", "=", "location"),
                  ("is_complete", "=", True)],
@@ -112,7 +113,7 @@ class RetailBackend(models.Model):
         self.ensure_one()
         adapter = self._shopify_adapter()
         mappings = self._shopify_location_mappings()
-        bindings = self.env["retail.product.binding"].sudo().search(
+        bindings = self.env["retail.product.binding"].search(
             [("backend_id", "=", self.id), ("inventory_item_id", "!=", False),
              ("odoo_id.active", "=", True)]
         )

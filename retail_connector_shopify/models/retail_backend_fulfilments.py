@@ -28,9 +28,9 @@ class RetailBackend(models.Model):
         picking = self.env["stock.picking"].browse(event.res_id).exists()
         fulfillment_id = prepared.get("fulfillment_id")
         if picking and fulfillment_id:
-            self.env["retail.picking.binding"].sudo()._bind(self, fulfillment_id, picking)
+            self.env["retail.picking.binding"]._bind(self, fulfillment_id, picking)
         if event.pending_call:
-            event.sudo().with_context(retail_event_internal=True).pending_call = False
+            event.with_context(retail_event_internal=True).pending_call = False
         if picking:
             return picking
         return f"fulfillment {fulfillment_id}" if fulfillment_id else "already fulfilled"
@@ -93,7 +93,7 @@ class RetailBackend(models.Model):
         picking."""
         known = set((event.pending_call or {}).get("known_fulfillments") or [])
         lines = {line.order_line_external_id for line in shipment.lines}
-        Binding = self.env["retail.picking.binding"].sudo()
+        Binding = self.env["retail.picking.binding"]
         for node in self._shopify_fulfillments(adapter, gid):
             if node["id"] in known:
                 continue

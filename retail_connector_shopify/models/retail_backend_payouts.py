@@ -118,7 +118,7 @@ class RetailBackend(models.Model):
     @api.model
     def _cron_shopify_import_payouts(self):
         """Enqueue one payout import per Shopify backend that imports its payouts."""
-        for backend in self.search(
+        for backend in self._cron_ready_backends(
             [("backend_type", "=", "shopify"), ("shopify_import_payouts", "=", True)]
         ):
             backend._enqueue_job(
@@ -145,7 +145,7 @@ class RetailBackend(models.Model):
     def _shopify_payout_failure(self, message):
         """One open failed ``payouts/import`` event per backend, updated when it fails again;
         Retry on it runs the import again."""
-        Event = self.env["retail.event"].sudo()
+        Event = self.env["retail.event"]
         event = Event.search(
             [("backend_id", "=", self.id), ("topic", "=", PAYOUT_TOPIC), ("state", "=", "failed")],
             limit=1,
@@ -192,7 +192,11 @@ class RetailBackend(models.Model):
             raise DataError(error)
         if fetched is None:
             fetched = self._shopify_fetch_payouts(adapter)
+        # sudo: payouts are booked as bank statements, which invoicing users (the integration user)
+        # may only read
         Statement = self.env["account.bank.statement"].sudo()
+        # sudo: payouts are booked as bank statements, which invoicing users (the integration user)
+        # may only read
         Line = self.env["account.bank.statement.line"].sudo()
         created, seen = Statement.browse(), fetched["seen"]
         for payout, payout_id, transactions in fetched["payouts"]:
@@ -220,6 +224,7 @@ class RetailBackend(models.Model):
         transactions)]}``."""
         self.ensure_one()
         adapter = adapter or self._shopify_adapter()
+        # sudo: as in _shopify_import_payouts, the statements of every journal are looked up
         Statement = self.env["account.bank.statement"].sudo()
         fetched = {"seen": 0, "payouts": []}
         for payout in adapter.paginate(
@@ -262,7 +267,7 @@ class RetailBackend(models.Model):
             for node in transactions
             if node.get("associatedOrder")
         }
-        bindings = self.env["retail.order.binding"].sudo().search(
+        bindings = self.env["retail.order.binding"].search(
             [("backend_id", "=", self.id), ("external_id", "in", list(order_ids))]
         )
         return {b.external_id: b.odoo_id.partner_id.commercial_partner_id for b in bindings}
@@ -335,6 +340,8 @@ class RetailBackend(models.Model):
             )
         statement = (
             self.env["account.bank.statement"]
+            # sudo: payouts are booked as bank statements, which invoicing users (the integration
+            # user) may only read
             .sudo()
             .with_company(journal.company_id)
             .create(

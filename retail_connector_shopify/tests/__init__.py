@@ -8,6 +8,7 @@ from . import (
     test_exports,
     test_flows,
     test_install,
+    test_integration_user,
     test_mappers_reference,
     test_money_properties,
     test_payouts,
