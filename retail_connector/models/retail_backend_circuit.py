@@ -102,21 +102,84 @@ class RetailBackend(models.Model):
         )
 
     def _circuit_record_failure(self, error):
-        """Count a transient or authentication failure; open the circuit when due."""
+        """Count a transient or authentication failure; open the circuit when due.
+
+        The count is committed at once on a cursor of its own, from the row as it is then:
+        two jobs failing at the same moment (one per worker) count two failures. Written in
+        the jobs' own transactions, one of the two writes lost to the other (a serialization
+        failure, skipped), so the circuit opened after twice the threshold, and every job
+        enqueued meanwhile was one more row in ``queue_job``.
+        """
         self.ensure_one()
         kind = getattr(error, "kind", "transient")
-        state, count = circuit.after_failure(
-            self.circuit_state, self.circuit_failure_count, self.circuit_threshold, kind
-        )
-        values = {"circuit_failure_count": count, "circuit_last_error": str(error)}
-        if state == circuit.OPEN and self.circuit_state != circuit.OPEN:
-            values.update(circuit_state=circuit.OPEN, circuit_opened_at=fields.Datetime.now())
-        elif state == circuit.OPEN:
-            values["circuit_opened_at"] = fields.Datetime.now()
-        if self._circuit_write(values) and values.get("circuit_state") == circuit.OPEN:
+        counted = self._circuit_count_failure(kind, str(error))
+        if counted is None:  # the row stayed locked: best effort in this transaction
+            state, count = circuit.after_failure(
+                self.circuit_state, self.circuit_failure_count, self.circuit_threshold, kind
+            )
+            values = {"circuit_failure_count": count, "circuit_last_error": str(error)}
+            if state == circuit.OPEN and self.circuit_state != circuit.OPEN:
+                values.update(circuit_state=circuit.OPEN, circuit_opened_at=fields.Datetime.now())
+            elif state == circuit.OPEN:
+                values["circuit_opened_at"] = fields.Datetime.now()
+            opened = self._circuit_write(values) and values.get("circuit_state") == circuit.OPEN
+        else:
+            state, opened = counted
+        if opened:
             self._notify_circuit_opened()
         if state == circuit.OPEN:
             self._circuit_schedule_resume()
+
+    def _circuit_count_failure(self, kind, message):
+        """Count one failure in a committed transaction of its own: read the row locked
+        (``FOR NO KEY UPDATE``: a job inserting a row that references the backend takes a
+        key-share lock, which a ``FOR UPDATE`` would turn into a serialization failure),
+        decide (``circuit.after_failure``), write. Returns ``(state, opened)``, or None when
+        the row could not be locked in time (e.g. this job's own transaction holds it) or is
+        not committed yet: the caller then counts in its own transaction."""
+        for _attempt in range(5):
+            try:
+                with quiet_sql.expected_errors(), self.env.registry.cursor() as cr:
+                    cr.execute("SET LOCAL lock_timeout = '2s'")
+                    cr.execute(
+                        "SELECT circuit_state, circuit_failure_count, circuit_threshold "
+                        "FROM retail_backend WHERE id = %s FOR NO KEY UPDATE",
+                        (self.id,),
+                    )
+                    row = cr.fetchone()
+                    if row is None:  # made in this transaction, not committed yet
+                        return None
+                    before, count, threshold = row
+                    state, count = circuit.after_failure(before, count or 0, threshold, kind)
+                    cr.execute(
+                        "UPDATE retail_backend SET circuit_failure_count = %s, "
+                        "circuit_last_error = %s, circuit_state = %s, circuit_opened_at = "
+                        "CASE WHEN %s THEN (clock_timestamp() AT TIME ZONE 'UTC') "
+                        "ELSE circuit_opened_at END WHERE id = %s "
+                        "RETURNING circuit_opened_at",
+                        (count, message, state, state == circuit.OPEN, self.id),
+                    )
+                    (opened_at,) = cr.fetchone()
+            except psycopg2.errors.LockNotAvailable:
+                return None
+            except RETRYABLE_DB_ERRORS as error:
+                _logger.info("Backend %s: failure count retried (%s)", self.id, error)
+                continue
+            # This transaction's snapshot predates the commit: show it what was committed.
+            self._circuit_cache(
+                circuit_state=state,
+                circuit_failure_count=count,
+                circuit_last_error=message,
+                circuit_opened_at=opened_at,
+            )
+            return state, state == circuit.OPEN and before != circuit.OPEN
+        return None
+
+    def _circuit_cache(self, **values):
+        """Put health values committed on another cursor into this transaction's cache."""
+        for name, value in values.items():
+            field = self._fields[name]
+            self.env.cache.update(self, field, [field.convert_to_cache(value, self)])
 
     def _circuit_record_success(self, close=True):
         """Close the circuit after a success; refresh ``last_success_at`` at most once a minute.
