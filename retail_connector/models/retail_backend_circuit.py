@@ -5,6 +5,8 @@ import psycopg2.errors
 
 from odoo import _, fields, models
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from ..access import MANAGER_GROUP, requires_group
 from ..engine import circuit, quiet_sql
 
@@ -295,7 +297,13 @@ class RetailBackend(models.Model):
 
     def _circuit_resume(self):
         """Job: the place holder of a backend's parked work. Probes the channel once its
-        cooldown is over; when the circuit closes, the parked work flows again."""
+        cooldown is over; when the circuit closes, the parked work flows again.
+
+        While the circuit stays open the job postpones itself (``RetryableJobError``, its
+        retry count untouched) instead of enqueuing a successor: one ``queue.job`` row holds
+        the place for the whole outage, not one per cooldown. Its transaction has nothing to
+        lose: the probe's claim and outcome are committed on cursors of their own.
+        """
         self.ensure_one()
         if self.circuit_state == circuit.CLOSED:
             # closed by another caller, which released the exports: events parked since
@@ -303,18 +311,28 @@ class RetailBackend(models.Model):
             return f"circuit closed: {released} parked event(s) released"
         wait = self._circuit_check()
         if self.circuit_state == circuit.OPEN and wait > 1:
-            self._circuit_schedule_resume(delay=wait, prober=True)
-            return f"circuit open: probe in {wait}s"
-        outcome = self._circuit_probe_once()
+            self._circuit_postpone_resume(f"circuit open: probe in {wait}s", wait)
+        outcome = self._circuit_probe_once(successor=False)
+        if outcome == "open":
+            self._circuit_postpone_resume(
+                "probe: open", max(self.circuit_cooldown, 1)
+            )
         return f"probe: {outcome}"
 
-    def _circuit_probe_once(self):
+    def _circuit_postpone_resume(self, message, seconds):
+        """Run this resume job again in ``seconds`` (jittered), as the same job."""
+        raise RetryableJobError(
+            message, seconds=circuit.jittered(seconds, spread=0.1), ignore_retry=True
+        )
+
+    def _circuit_probe_once(self, successor=True):
         """Claim the half-open probe, call the channel, record the outcome.
 
         Returns ``closed``, ``open`` or ``busy`` (cooldown not over, or another worker holds
         the probe). The claim and the outcome are committed on their own cursors, so no row
         of this transaction is locked while the channel is called, and two workers never
-        both probe.
+        both probe. ``successor``: after a failed probe, make sure a resume job waits for
+        the next cooldown (the resume job itself postpones instead).
         """
         self.ensure_one()
         if not self._circuit_claim_probe():
@@ -324,7 +342,8 @@ class RetailBackend(models.Model):
         except Exception as error:  # any failure of the probe keeps the circuit open
             _logger.info("Backend %s: circuit probe failed: %s", self.id, error)
             self._circuit_store_probe(error)
-            self._circuit_schedule_resume(delay=max(self.circuit_cooldown, 1), prober=True)
+            if successor:
+                self._circuit_schedule_resume(delay=max(self.circuit_cooldown, 1), prober=True)
             return "open"
         self._circuit_store_probe(None)
         self._circuit_release_parked()
