@@ -125,12 +125,17 @@ class RetailBackend(models.Model):
             elif state == circuit.OPEN:
                 values["circuit_opened_at"] = fields.Datetime.now()
             opened = self._circuit_write(values) and values.get("circuit_state") == circuit.OPEN
+            if state == circuit.OPEN:
+                self._circuit_schedule_resume()
         else:
             state, opened = counted
+            if opened:
+                # Only the failure that opened it: two jobs failing together would each find
+                # no resume job yet (the other's is not committed) and enqueue one. Should
+                # this transaction roll back, the probe cron probes the open circuit.
+                self._circuit_schedule_resume()
         if opened:
             self._notify_circuit_opened()
-        if state == circuit.OPEN:
-            self._circuit_schedule_resume()
 
     def _circuit_count_failure(self, kind, message):
         """Count one failure in a committed transaction of its own: read the row locked
