@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import psycopg2.errors
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -127,13 +127,8 @@ class RetailBackend(models.Model):
             opened = self._circuit_write(values) and values.get("circuit_state") == circuit.OPEN
             if state == circuit.OPEN:
                 self._circuit_schedule_resume()
-        else:
+        else:  # the resume job was enqueued with the opening
             state, opened = counted
-            if opened:
-                # Only the failure that opened it: two jobs failing together would each find
-                # no resume job yet (the other's is not committed) and enqueue one. Should
-                # this transaction roll back, the probe cron probes the open circuit.
-                self._circuit_schedule_resume()
         if opened:
             self._notify_circuit_opened()
 
@@ -167,6 +162,13 @@ class RetailBackend(models.Model):
                         (count, message, state, state == circuit.OPEN, self.id),
                     )
                     (opened_at,) = cr.fetchone()
+                    if state == circuit.OPEN and before != circuit.OPEN:
+                        # The resume job commits with the opening: anyone who sees the
+                        # circuit open sees the job that holds the place of parked work.
+                        if cr.transaction is None:  # without Registry(): no registry lock
+                            cr.transaction = api.Transaction(self.env.registry)
+                        own = api.Environment(cr, self.env.uid, self.env.context)
+                        self.with_env(own)._circuit_schedule_resume()
             except psycopg2.errors.LockNotAvailable:
                 return None
             except RETRYABLE_DB_ERRORS as error:
