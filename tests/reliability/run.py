@@ -25,11 +25,11 @@ RC_REL_SF_LIMIT_SECONDS (how long ``sf_limit`` keeps the daily limit used up, 12
 RC_REL_SF_LIMIT_ACCOUNTS (Accounts created meanwhile, 20), RC_REL_SF_LIMIT_ORDERS (Shopify
 orders meanwhile, 10), RC_REL_SCENARIOS (comma-separated subset of duplicates,concurrent,
 bad_inputs,faults,kill,two_nodes,secret_rotation,refunds,outage,bad_inputs_salesforce,
-salesforce_down,sf_limit), RC_REL_DB
-(retail_reliability), RC_REL_PORT (8089), RC_REL_SHOPIFY_PORT (8721),
-RC_REL_SALESFORCE_PORT (8722; bad_inputs_salesforce, salesforce_down and sf_limit run last,
-on a stack of its own with the Salesforce sandbox and backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a
-scenario may wait, 600), RC_REL_COOLDOWN (the backends' circuit cooldown during the run, 10 s).
+salesforce_down,sf_limit), RC_REL_DB (retail_reliability), RC_REL_PORT (8089),
+RC_REL_SHOPIFY_PORT (8721), RC_REL_SALESFORCE_PORT (8722; bad_inputs_salesforce,
+salesforce_down and sf_limit run last, on a stack of its own with the Salesforce sandbox and
+backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a scenario may wait, 600),
+RC_REL_COOLDOWN (the backends' circuit cooldown during the run, 10 s).
 """
 
 import os
@@ -52,7 +52,8 @@ COOLDOWN = int(os.environ.get("RC_REL_COOLDOWN", "10"))
 SCENARIOS = {**scenarios.SCENARIOS, "refunds": refunds.refunds, "sf_limit": sf_limit.sf_limit,
              "two_nodes": two_nodes.two_nodes}
 ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "two_nodes",
-       "secret_rotation", "refunds", "outage", "bad_inputs_salesforce", "salesforce_down", "sf_limit"]
+       "secret_rotation", "refunds", "outage", "bad_inputs_salesforce", "salesforce_down",
+       "sf_limit"]
 # Scenarios run on the stack with the Salesforce sandbox and backend.
 SALESFORCE_SCENARIOS = ("bad_inputs_salesforce", "salesforce_down", "sf_limit")
 SELECTED = [s.strip() for s in os.environ.get("RC_REL_SCENARIOS", ",".join(ALL)).split(",")

@@ -72,8 +72,9 @@ def failed_since(stack, since_event, since_time):
 
 def accounts_flowed(stack, accounts, first_partner):
     """(Accounts imported once and holding their partner's id, Accounts with no partner,
-    extra partners, Accounts whose Odoo_Id__c is not their partner's id): partners counted in ``res_partner`` per Account, by its binding and by
-    its name among the partners made since the run started."""
+    extra partners, Accounts whose Odoo_Id__c is not their partner's id): partners counted in
+    ``res_partner`` per Account, by its binding and by its name among the partners made since
+    the run started."""
     database = stack.database
     store = stack.salesforce.app.store
     names = {a["Id"]: a["Name"] for a in accounts}
@@ -95,7 +96,14 @@ def accounts_flowed(stack, accounts, first_partner):
 
 def sf_limit(stack):
     from tests.reliability.scenarios import (
-        Result, crm_statuses, expected_statuses, outcome, sale_ids_of, settle, specs)
+        Result,
+        crm_statuses,
+        expected_statuses,
+        outcome,
+        sale_ids_of,
+        settle,
+        specs,
+    )
 
     if not stack.salesforce_backend:
         return Result("sf_limit", 0, 0, 0, 0, 0, ok=False,
