@@ -167,8 +167,8 @@ class RetailBackend(models.Model):
                         # circuit open sees the job that holds the place of parked work.
                         if cr.transaction is None:  # without Registry(): no registry lock
                             cr.transaction = api.Transaction(self.env.registry)
-                        own = api.Environment(cr, self.env.uid, self.env.context)
-                        self.with_env(own)._circuit_schedule_resume()
+                        # same user, context and superuser mode as the job, on this cursor
+                        self.with_env(self.env(cr=cr))._circuit_schedule_resume()
             except psycopg2.errors.LockNotAvailable:
                 return None
             except RETRYABLE_DB_ERRORS as error:

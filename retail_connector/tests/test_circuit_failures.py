@@ -23,6 +23,12 @@ class TestConcurrentFailures(TransactionCase):
                          "circuit_threshold": 2, "circuit_cooldown": 60})
                 .id
             )
+            # Jobs run as the user who enqueued them, in superuser mode: one without any
+            # connector group here, so that the counting cursor must keep that mode.
+            self.user_id = env["res.users"].create({
+                "name": "Circuit race job user", "login": "circuit-race-job-user",
+                "groups_id": [(6, 0, [env.ref("base.group_user").id])],
+            }).id
         self.addCleanup(self._cleanup)
 
     def _cleanup(self):
@@ -32,6 +38,7 @@ class TestConcurrentFailures(TransactionCase):
             env["mail.message"].search(
                 [("model", "=", "retail.backend"), ("res_id", "=", self.backend_id)]).unlink()
             env["retail.backend"].browse(self.backend_id).unlink()
+            env["res.users"].browse(self.user_id).unlink()
 
     def _read(self, field):
         with self.registry.cursor() as cr:
@@ -42,7 +49,8 @@ class TestConcurrentFailures(TransactionCase):
         barrier = threading.Barrier(2)
         cursors = [self.registry.cursor(), self.registry.cursor()]
         backends = [
-            api.Environment(cr, SUPERUSER_ID, {})["retail.backend"].browse(self.backend_id)
+            api.Environment(cr, self.user_id, {}, su=True)["retail.backend"].browse(
+                self.backend_id)
             for cr in cursors
         ]
         for backend in backends:  # read first, as a job would: both saw no failure yet
