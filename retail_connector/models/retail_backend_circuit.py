@@ -292,6 +292,8 @@ class RetailBackend(models.Model):
         Job = self.env["queue.job"].sudo()
         if Job.search_count([("identity_key", "=", identity), ("state", "in", states)], limit=1):
             return False
+        if self._circuit_resume_committed(identity, states):
+            return False
         wait = delay if delay is not None else max(self._circuit_check(), 1)
         eta = fields.Datetime.now() + timedelta(seconds=circuit.jittered(wait, spread=0.1))
         self.with_delay(
@@ -301,6 +303,17 @@ class RetailBackend(models.Model):
             description=f"{self.name}: probe the channel, then resume parked work",
         )._circuit_resume()
         return True
+
+    def _circuit_resume_committed(self, identity, states):
+        """Whether a resume job is committed, read on a cursor of its own: a job whose
+        snapshot predates the opening (it learnt of it from its own failure count) would not
+        see the resume job enqueued with it, and would enqueue another."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT 1 FROM queue_job WHERE identity_key = %s AND state IN %s LIMIT 1",
+                (identity, tuple(states)),
+            )
+            return bool(cr.fetchall())
 
     def _circuit_resume(self):
         """Job: the place holder of a backend's parked work. Probes the channel once its

@@ -47,14 +47,15 @@ class TestConcurrentFailures(TransactionCase):
 
     def test_two_failures_at_once_count_two_and_open_once(self):
         barrier = threading.Barrier(2)
-        cursors = [self.registry.cursor(), self.registry.cursor()]
+        cursors = [self.registry.cursor(), self.registry.cursor(), self.registry.cursor()]
         backends = [
             api.Environment(cr, self.user_id, {}, su=True)["retail.backend"].browse(
                 self.backend_id)
             for cr in cursors
         ]
-        for backend in backends:  # read first, as a job would: both saw no failure yet
+        for backend in backends:  # read first, as a job would: all saw no failure yet
             self.assertEqual(backend.circuit_failure_count, 0)
+        late = backends.pop()  # a third job, parking its event after the opening
 
         def fail(backend):
             barrier.wait(timeout=30)
@@ -64,6 +65,8 @@ class TestConcurrentFailures(TransactionCase):
         try:
             with ThreadPoolExecutor(max_workers=2) as pool:
                 seen = sorted(pool.map(fail, backends), key=lambda pair: pair[1])
+            # its snapshot predates the opening: the resume job is found on a fresh cursor
+            self.assertFalse(late._circuit_schedule_resume())
             for cr in cursors:
                 cr.commit()
         finally:
