@@ -3,7 +3,9 @@ from datetime import timedelta
 
 import psycopg2.errors
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..access import MANAGER_GROUP, requires_group
 from ..engine import circuit, quiet_sql
@@ -102,21 +104,91 @@ class RetailBackend(models.Model):
         )
 
     def _circuit_record_failure(self, error):
-        """Count a transient or authentication failure; open the circuit when due."""
+        """Count a transient or authentication failure; open the circuit when due.
+
+        The count is committed at once on a cursor of its own, from the row as it is then:
+        two jobs failing at the same moment (one per worker) count two failures. Written in
+        the jobs' own transactions, one of the two writes lost to the other (a serialization
+        failure, skipped), so the circuit opened after twice the threshold, and every job
+        enqueued meanwhile was one more row in ``queue_job``.
+        """
         self.ensure_one()
         kind = getattr(error, "kind", "transient")
-        state, count = circuit.after_failure(
-            self.circuit_state, self.circuit_failure_count, self.circuit_threshold, kind
-        )
-        values = {"circuit_failure_count": count, "circuit_last_error": str(error)}
-        if state == circuit.OPEN and self.circuit_state != circuit.OPEN:
-            values.update(circuit_state=circuit.OPEN, circuit_opened_at=fields.Datetime.now())
-        elif state == circuit.OPEN:
-            values["circuit_opened_at"] = fields.Datetime.now()
-        if self._circuit_write(values) and values.get("circuit_state") == circuit.OPEN:
+        counted = self._circuit_count_failure(kind, str(error))
+        if counted is None:  # the row stayed locked: best effort in this transaction
+            state, count = circuit.after_failure(
+                self.circuit_state, self.circuit_failure_count, self.circuit_threshold, kind
+            )
+            values = {"circuit_failure_count": count, "circuit_last_error": str(error)}
+            if state == circuit.OPEN and self.circuit_state != circuit.OPEN:
+                values.update(circuit_state=circuit.OPEN, circuit_opened_at=fields.Datetime.now())
+            elif state == circuit.OPEN:
+                values["circuit_opened_at"] = fields.Datetime.now()
+            opened = self._circuit_write(values) and values.get("circuit_state") == circuit.OPEN
+            if state == circuit.OPEN:
+                self._circuit_schedule_resume()
+        else:  # the resume job was enqueued with the opening
+            state, opened = counted
+        if opened:
             self._notify_circuit_opened()
-        if state == circuit.OPEN:
-            self._circuit_schedule_resume()
+
+    def _circuit_count_failure(self, kind, message):
+        """Count one failure in a committed transaction of its own: read the row locked
+        (``FOR NO KEY UPDATE``: a job inserting a row that references the backend takes a
+        key-share lock, which a ``FOR UPDATE`` would turn into a serialization failure),
+        decide (``circuit.after_failure``), write. Returns ``(state, opened)``, or None when
+        the row could not be locked in time (e.g. this job's own transaction holds it) or is
+        not committed yet: the caller then counts in its own transaction."""
+        for _attempt in range(5):
+            try:
+                with quiet_sql.expected_errors(), self.env.registry.cursor() as cr:
+                    cr.execute("SET LOCAL lock_timeout = '2s'")
+                    cr.execute(
+                        "SELECT circuit_state, circuit_failure_count, circuit_threshold "
+                        "FROM retail_backend WHERE id = %s FOR NO KEY UPDATE",
+                        (self.id,),
+                    )
+                    row = cr.fetchone()
+                    if row is None:  # made in this transaction, not committed yet
+                        return None
+                    before, count, threshold = row
+                    state, count = circuit.after_failure(before, count or 0, threshold, kind)
+                    cr.execute(
+                        "UPDATE retail_backend SET circuit_failure_count = %s, "
+                        "circuit_last_error = %s, circuit_state = %s, circuit_opened_at = "
+                        "CASE WHEN %s THEN (clock_timestamp() AT TIME ZONE 'UTC') "
+                        "ELSE circuit_opened_at END WHERE id = %s "
+                        "RETURNING circuit_opened_at",
+                        (count, message, state, state == circuit.OPEN, self.id),
+                    )
+                    (opened_at,) = cr.fetchone()
+                    if state == circuit.OPEN and before != circuit.OPEN:
+                        # The resume job commits with the opening: anyone who sees the
+                        # circuit open sees the job that holds the place of parked work.
+                        if cr.transaction is None:  # without Registry(): no registry lock
+                            cr.transaction = api.Transaction(self.env.registry)
+                        # same user, context and superuser mode as the job, on this cursor
+                        self.with_env(self.env(cr=cr))._circuit_schedule_resume()
+            except psycopg2.errors.LockNotAvailable:
+                return None
+            except RETRYABLE_DB_ERRORS as error:
+                _logger.info("Backend %s: failure count retried (%s)", self.id, error)
+                continue
+            # This transaction's snapshot predates the commit: show it what was committed.
+            self._circuit_cache(
+                circuit_state=state,
+                circuit_failure_count=count,
+                circuit_last_error=message,
+                circuit_opened_at=opened_at,
+            )
+            return state, state == circuit.OPEN and before != circuit.OPEN
+        return None
+
+    def _circuit_cache(self, **values):
+        """Put health values committed on another cursor into this transaction's cache."""
+        for name, value in values.items():
+            field = self._fields[name]
+            self.env.cache.update(self, field, [field.convert_to_cache(value, self)])
 
     def _circuit_record_success(self, close=True):
         """Close the circuit after a success; refresh ``last_success_at`` at most once a minute.
@@ -229,6 +301,8 @@ class RetailBackend(models.Model):
         Job = self.env["queue.job"].sudo()
         if Job.search_count([("identity_key", "=", identity), ("state", "in", states)], limit=1):
             return False
+        if self._circuit_resume_committed(identity, states):
+            return False
         wait = delay if delay is not None else max(self._circuit_check(), 1)
         eta = fields.Datetime.now() + timedelta(seconds=circuit.jittered(wait, spread=0.1))
         self._as_integration_user().with_delay(
@@ -239,9 +313,26 @@ class RetailBackend(models.Model):
         )._circuit_resume()
         return True
 
+    def _circuit_resume_committed(self, identity, states):
+        """Whether a resume job is committed, read on a cursor of its own: a job whose
+        snapshot predates the opening (it learnt of it from its own failure count) would not
+        see the resume job enqueued with it, and would enqueue another."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT 1 FROM queue_job WHERE identity_key = %s AND state IN %s LIMIT 1",
+                (identity, tuple(states)),
+            )
+            return bool(cr.fetchall())
+
     def _circuit_resume(self):
         """Job: the place holder of a backend's parked work. Probes the channel once its
-        cooldown is over; when the circuit closes, the parked work flows again."""
+        cooldown is over; when the circuit closes, the parked work flows again.
+
+        While the circuit stays open the job postpones itself (``RetryableJobError``, its
+        retry count untouched) instead of enqueuing a successor: one ``queue.job`` row holds
+        the place for the whole outage, not one per cooldown. Its transaction has nothing to
+        lose: the probe's claim and outcome are committed on cursors of their own.
+        """
         self.ensure_one()
         if self.circuit_state == circuit.CLOSED:
             # closed by another caller, which released the exports: events parked since
@@ -249,18 +340,28 @@ class RetailBackend(models.Model):
             return f"circuit closed: {released} parked event(s) released"
         wait = self._circuit_check()
         if self.circuit_state == circuit.OPEN and wait > 1:
-            self._circuit_schedule_resume(delay=wait, prober=True)
-            return f"circuit open: probe in {wait}s"
-        outcome = self._circuit_probe_once()
+            self._circuit_postpone_resume(f"circuit open: probe in {wait}s", wait)
+        outcome = self._circuit_probe_once(successor=False)
+        if outcome == "open":
+            self._circuit_postpone_resume(
+                "probe: open", max(self.circuit_cooldown, 1)
+            )
         return f"probe: {outcome}"
 
-    def _circuit_probe_once(self):
+    def _circuit_postpone_resume(self, message, seconds):
+        """Run this resume job again in ``seconds`` (jittered), as the same job."""
+        raise RetryableJobError(
+            message, seconds=circuit.jittered(seconds, spread=0.1), ignore_retry=True
+        )
+
+    def _circuit_probe_once(self, successor=True):
         """Claim the half-open probe, call the channel, record the outcome.
 
         Returns ``closed``, ``open`` or ``busy`` (cooldown not over, or another worker holds
         the probe). The claim and the outcome are committed on their own cursors, so no row
         of this transaction is locked while the channel is called, and two workers never
-        both probe.
+        both probe. ``successor``: after a failed probe, make sure a resume job waits for
+        the next cooldown (the resume job itself postpones instead).
         """
         self.ensure_one()
         if not self._circuit_claim_probe():
@@ -270,7 +371,8 @@ class RetailBackend(models.Model):
         except Exception as error:  # any failure of the probe keeps the circuit open
             _logger.info("Backend %s: circuit probe failed: %s", self.id, error)
             self._circuit_store_probe(error)
-            self._circuit_schedule_resume(delay=max(self.circuit_cooldown, 1), prober=True)
+            if successor:
+                self._circuit_schedule_resume(delay=max(self.circuit_cooldown, 1), prober=True)
             return "open"
         self._circuit_store_probe(None)
         self._circuit_release_parked()

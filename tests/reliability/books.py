@@ -14,6 +14,10 @@ SALE/CAPTURE transactions, gateway by gateway. Per Shopify refund: exactly one p
 note (``ref`` "Refund <id>") whose total is the refund's successful transactions, and the
 refund payments reconciled with it equal those transactions, gateway by gateway; a posted
 credit note no Shopify refund explains is a mismatch too.
+
+Duplicates are counted from the records too (``duplicates.py``): sale orders per order
+reference, invoices and payments per sale order, partners per e-mail and per customer id,
+products per SKU in the Shopify sandbox's store. Any of them above 0 fails the books.
 """
 
 import json
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tests.e2e.harness import odoo_env
+from tests.reliability import duplicates as extra_records
 
 TRANSACTIONS = """query($id: ID!) { order(id: $id) {
   transactions { kind status gateway amountSet { shopMoney { amount } } }
@@ -77,16 +82,17 @@ def graphql(stack, query, variables, attempts=10):
 
 
 def captured(stack, order_id):
-    """{gateway: amount} of the order's successful SALE and CAPTURE transactions."""
+    """({gateway: amount}, count) of the order's successful SALE and CAPTURE transactions."""
     data = graphql(stack, TRANSACTIONS, {"id": f"gid://shopify/Order/{order_id}"})
-    return by_gateway(
-        (t["gateway"], t["amountSet"]["shopMoney"]["amount"])
-        for t in data["order"]["transactions"]
-        if t["kind"] in CAPTURED_KINDS and t["status"] == "SUCCESS")
+    rows = [(t["gateway"], t["amountSet"]["shopMoney"]["amount"])
+            for t in data["order"]["transactions"]
+            if t["kind"] in CAPTURED_KINDS and t["status"] == "SUCCESS"]
+    return by_gateway(rows), len(rows)
 
 
 def shopify_side(stack, order_ids):
-    """{order id: {name, total, captured, refunds: {refund id: {gateway: amount}}}}."""
+    """{order id: {name, total, captured, captures, refunds: {refund id: {gateway: amount}},
+    customer_id, email, skus}}."""
     control = stack.shopify.control
     recorded = {}
     for order_id in order_ids:
@@ -97,8 +103,14 @@ def shopify_side(stack, order_ids):
             refunds[str(refund["id"])] = by_gateway(
                 (t["gateway"], t["amount"]) for t in refund["transactions"]
                 if t["kind"] == "refund" and t["status"] == "success")
-        recorded[str(order_id)] = {"name": order["name"], "total": money(order["total_price"]),
-                                   "captured": captured(stack, order_id), "refunds": refunds}
+        amounts, captures = captured(stack, order_id)
+        customer = order.get("customer") or {}
+        recorded[str(order_id)] = {
+            "name": order["name"], "total": money(order["total_price"]), "captured": amounts,
+            "captures": captures, "refunds": refunds, "customer_id": customer.get("id"),
+            "email": customer.get("email") or order.get("email"),
+            "skus": sorted({line["sku"] for line in order.get("line_items") or []
+                            if line.get("sku")})}
     return recorded
 
 
@@ -175,10 +187,16 @@ class Books:
     refund_payments_exact: int = 0
     extra_credit_notes: int = 0
     mismatches: list = field(default_factory=list)
+    duplicates: dict = field(default_factory=dict)  # {kind: extra records}, see duplicates.py
+
+    @property
+    def duplicated(self):
+        """Records beyond one, all kinds together (``duplicates.py``)."""
+        return sum(self.duplicates.values())
 
     @property
     def ok(self):
-        return not self.mismatches
+        return not self.mismatches and not self.duplicated
 
     def summary(self):
         text = (f"orders {self.one_sale}/{self.orders}, invoices {self.invoices_exact} exact, "
@@ -187,6 +205,8 @@ class Books:
                 f"{self.refund_payments_exact} exact")
         if self.extra_credit_notes:
             text += f", {self.extra_credit_notes} credit notes without a Shopify refund"
+        if self.duplicates:
+            text += f"; duplicates: {extra_records.shown(self.duplicates)}"
         if self.mismatches:
             text += f"; {len(self.mismatches)} orders disagree: " + " | ".join(
                 self.mismatches[:SHOWN])
@@ -253,4 +273,6 @@ def check(stack, order_ids):
     moves = posted_moves(stack, sale_ids)
     payments = reconciled_payments(
         stack, sorted({move[0] for rows in moves.values() for move in rows}))
-    return compare(recorded, sales, moves, payments)
+    books = compare(recorded, sales, moves, payments)
+    books.duplicates = extra_records.shopify_orders(stack, recorded, sales)
+    return books

@@ -4,7 +4,9 @@ neither lose nor duplicate an order.
 Each scenario prints ``RELIABILITY scenario=NAME sent=N expected=N created=N lost=N
 duplicates=N books="..."``; a summary line follows, and the exit status is 1 when any scenario
 lost or duplicated something, when its books disagree with Shopify's (``books.py``: one sale
-order, one exact invoice, payments, credit notes and refund payments per Shopify order), or
+order, one exact invoice, payments, credit notes and refund payments per Shopify order; and
+``duplicates.py``: no extra sale order, invoice, payment, partner or sandbox product, counted
+from the records), or
 when a bad input did not get its clear outcome.
 
 Settings: RC_REL_ORDERS (orders of the triple-delivery scenario, 200; the issue's 1,000 is
@@ -17,12 +19,17 @@ RC_REL_ROTATION_PACE (seconds between them, 0.5), RC_REL_REFUNDS (orders refunde
 ``refunds``, 10), RC_REL_OUTAGE_SECONDS (how long Shopify fails every call in the outage
 scenario, 120; the issue's figure is 600), RC_REL_OUTAGE_ORDERS (orders arriving meanwhile,
 200; 1000 for the issue's figure), RC_REL_OUTAGE_COOLDOWN (the circuit cooldown during it, 60),
-RC_REL_SCENARIOS (comma-separated subset of duplicates,concurrent,bad_inputs,faults,kill,
-secret_rotation,refunds,outage,bad_inputs_salesforce,salesforce_down), RC_REL_DB
-(retail_reliability), RC_REL_PORT (8089), RC_REL_SHOPIFY_PORT (8721),
-RC_REL_SALESFORCE_PORT (8722; salesforce_down runs last, on a stack of its own with the
-Salesforce sandbox and backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a
-scenario may wait, 600), RC_REL_COOLDOWN (the backends' circuit cooldown during the run, 10 s).
+RC_REL_TWO_NODES_ORDERS (orders of ``two_nodes``, 60), RC_REL_TWO_NODES_DOWN (seconds its
+killed node stays down, 10), RC_REL_NODE_B_PORT (its second Odoo node, RC_REL_PORT + 6),
+RC_REL_SF_LIMIT_SECONDS (how long ``sf_limit`` keeps the daily limit used up, 120),
+RC_REL_SF_LIMIT_ACCOUNTS (Accounts created meanwhile, 20), RC_REL_SF_LIMIT_ORDERS (Shopify
+orders meanwhile, 10), RC_REL_SCENARIOS (comma-separated subset of duplicates,concurrent,
+bad_inputs,faults,kill,two_nodes,secret_rotation,refunds,outage,bad_inputs_salesforce,
+salesforce_down,sf_limit), RC_REL_DB (retail_reliability), RC_REL_PORT (8089),
+RC_REL_SHOPIFY_PORT (8721), RC_REL_SALESFORCE_PORT (8722; bad_inputs_salesforce,
+salesforce_down and sf_limit run last, on a stack of its own with the Salesforce sandbox and
+backend, database RC_REL_DB + "_sf"), RC_REL_TIMEOUT (seconds a scenario may wait, 600),
+RC_REL_COOLDOWN (the backends' circuit cooldown during the run, 10 s).
 """
 
 import os
@@ -35,18 +42,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.e2e.harness import Stack, log  # noqa: E402
-from tests.reliability import refunds, scenarios  # noqa: E402
+from tests.reliability import refunds, scenarios, sf_limit, two_nodes  # noqa: E402
 
 DATABASE = os.environ.get("RC_REL_DB", "retail_reliability")
 ODOO_PORT = int(os.environ.get("RC_REL_PORT", "8089"))
 SHOPIFY_PORT = int(os.environ.get("RC_REL_SHOPIFY_PORT", "8721"))
 SALESFORCE_PORT = int(os.environ.get("RC_REL_SALESFORCE_PORT", "8722"))
 COOLDOWN = int(os.environ.get("RC_REL_COOLDOWN", "10"))
-SCENARIOS = {**scenarios.SCENARIOS, "refunds": refunds.refunds}
-ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "secret_rotation", "refunds",
-       "outage", "bad_inputs_salesforce", "salesforce_down"]
+SCENARIOS = {**scenarios.SCENARIOS, "refunds": refunds.refunds, "sf_limit": sf_limit.sf_limit,
+             "two_nodes": two_nodes.two_nodes}
+ALL = ["duplicates", "concurrent", "bad_inputs", "faults", "kill", "two_nodes",
+       "secret_rotation", "refunds", "outage", "bad_inputs_salesforce", "salesforce_down",
+       "sf_limit"]
 # Scenarios run on the stack with the Salesforce sandbox and backend.
-SALESFORCE_SCENARIOS = ("bad_inputs_salesforce", "salesforce_down")
+SALESFORCE_SCENARIOS = ("bad_inputs_salesforce", "salesforce_down", "sf_limit")
 SELECTED = [s.strip() for s in os.environ.get("RC_REL_SCENARIOS", ",".join(ALL)).split(",")
             if s.strip()]
 

@@ -94,6 +94,8 @@ def outcome(stack, name, ids, sent, note="", ok=True):
     checked = ledger.check(stack, ids) if ids else None
     if checked is not None:
         log(f"  books: {checked.summary()}")
+        # the sale orders per reference are counted by both; the other kinds only by the books
+        duplicates += checked.duplicated - checked.duplicates.get("sale orders", 0)
     return Result(name, sent, len(ids), created, lost, duplicates, ok=ok, note=note,
                   books=checked)
 

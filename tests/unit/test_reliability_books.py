@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.reliability import books
+from tests.reliability import books, duplicates
 from tests.sandbox.shopify import ShopifySandbox
 
 LINES = [{"sku": "TSHIRT-BLUE-M", "quantity": 2}, {"sku": "TOTE-NATURAL", "quantity": 1}]
@@ -85,3 +85,39 @@ def test_each_disagreement_fails_with_both_figures():
            "manual 10.00" in text
     assert "credit notes without a Shopify refund: [('Refund 8', '20.00')]" in text
     assert "refund 7: refund payments none vs refunded manual 5.00" in text
+
+
+def test_duplicates_are_counted_per_kind_and_fail_the_books():
+    clean = duplicates.counts(
+        sales={"#1001": [10]}, invoices={10: [100]}, payments={"#1001": [500]},
+        captures={"#1001": 1}, email_partners={"ada@example.com": [7]},
+        external_partners={"42": {7}}, sku_products={"TOTE-NATURAL": [900]})
+    assert set(clean.values()) == {0}
+    assert duplicates.shown(clean) == (
+        "sale orders 0, invoices 0, payments 0, partners per e-mail 0, "
+        "partners per external id 0, products per SKU 0")
+    doubled = duplicates.counts(
+        sales={"#1001": [10, 11]}, invoices={10: [100, 101]}, payments={"#1001": [500, 501]},
+        captures={"#1001": 1}, email_partners={"ada@example.com": [7, 8]},
+        external_partners={"42": {7, 8}, "43": {9}},
+        sku_products={"TOTE-NATURAL": [900, 901], "BEANIE-GREY": [902]})
+    assert doubled == {"sale orders": 1, "invoices": 1, "payments": 1, "partners per e-mail": 1,
+                       "partners per external id": 1, "products per SKU": 1}
+    result = books.compare({"1": shop()}, {"#1001": [10]},
+                           {10: [(100, "out_invoice", Decimal("53.64"), "")]},
+                           {100: {"manual": Decimal("53.64")}})
+    assert result.ok
+    result.duplicates = doubled
+    assert not result.ok and result.duplicated == 6
+    assert "duplicates: sale orders 1, invoices 1, payments 1, partners per e-mail 1" in (
+        result.summary())
+
+
+def test_a_product_created_twice_in_the_sandbox_store_is_a_duplicate(stack):
+    store = stack.shopify.store
+    before = duplicates.sandbox_products_by_sku(stack.shopify, {"BEANIE-NAVY"})
+    assert [len(set(ids)) for ids in before.values()] == [1]
+    assert duplicates.counts(sku_products=before)["products per SKU"] == 0
+    store.add_product("Beanie again", variants=[{"sku": "BEANIE-NAVY", "price": "12.00"}])
+    after = duplicates.sandbox_products_by_sku(stack.shopify, {"BEANIE-NAVY"})
+    assert duplicates.counts(sku_products=after)["products per SKU"] == 1
