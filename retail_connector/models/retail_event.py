@@ -195,32 +195,41 @@ class RetailEvent(models.Model):
     # ------------------------------------------------------------------
     # Jobs
     # ------------------------------------------------------------------
-    def _enqueue(self, delay=0, replay=False, new=False):
-        """Enqueue the import job of each event (at most one pending job per event).
+    def _enqueue(self, delay=0, replay=False):
+        """Queue the events for import.
 
-        ``new``: the events were just created, so no job of theirs can exist yet and the
-        identity check (one query per job) is skipped on the intake's hot path.
+        Without a delay the events wait for their backend's drain job (one pending per
+        backend, see ``retail_backend_drain``), which imports them in the order received. A
+        delayed retry keeps a job of its own with that ETA (at most one pending per event).
 
         While the backend's circuit is open the events are parked instead: they wait in the
         inbox with no job, one resume job per backend holds their place, and they are
-        enqueued again in the order received when the circuit closes.
+        queued again in the order received when the circuit closes.
         """
+        drained = self.browse()
         for event in self:
             backend = event.backend_id
             if backend._circuit_parks():
                 event._park()
                 continue
-            eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
+            if not delay:
+                drained |= event
+                continue
+            eta = fields.Datetime.now() + timedelta(seconds=delay)
             job = event.with_delay(
                 channel=backend._job_channel(),
-                identity_key=None if new else f"retail-event-{event.id}",
+                identity_key=f"retail-event-{event.id}",
                 eta=eta,
                 description=f"{backend.name}: {event.topic} {event.external_id or ''}",
             )._process_job(replay=replay)
-            values = {"state": "queued", "next_retry_at": eta, "parked": False}
-            if job:
-                values["job_uuid"] = job.uuid
-            event.with_context(retail_event_internal=True).write(values)
+            event.with_context(retail_event_internal=True).write(
+                {"state": "queued", "next_retry_at": eta, "parked": False, "job_uuid": job.uuid}
+            )
+        drained.with_context(retail_event_internal=True).write(
+            {"state": "queued", "next_retry_at": False, "parked": False, "job_uuid": False}
+        )
+        for backend in drained.backend_id:
+            backend._schedule_drain()
         return True
 
     def _park(self):

@@ -3,6 +3,7 @@ from . import (
     test_canonical,
     test_circuit,
     test_concurrency,
+    test_drain,
     test_dry_run,
     test_event_flow,
     test_exception_hygiene,

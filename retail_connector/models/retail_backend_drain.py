@@ -1,0 +1,190 @@
+"""One drain job per backend imports its queued events, oldest first.
+
+A webhook stores its event as ``queued`` and makes sure one drain job of its backend is
+pending (identity key ``retail-drain-<backend id>``): a burst of webhooks adds no job while
+one waits. The drain takes the events in batches in the order received and imports each one
+on a transaction of its own (:meth:`retail.event._process_job`, committed per event), so one
+event's failure, retry or rollback never touches another's, and no row an import wrote stays
+locked while the next event calls the channel.
+
+Events retried after a delay (a transient failure, a quota pause) keep a job of their own with
+that ETA (``job_uuid`` set): the drain leaves them to it.
+"""
+
+import logging
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+
+import psycopg2.errors
+
+import odoo
+from odoo import fields, models
+
+from ..engine.locks import lock_key
+
+_logger = logging.getLogger(__name__)
+
+#: Events read per query, and the events or seconds one drain job takes before it hands the
+#: rest over to the next one (a job stays short: the runner's time limits, a restart).
+DRAIN_BATCH = 50
+DRAIN_MAX_EVENTS = 500
+DRAIN_MAX_SECONDS = 60
+#: Seconds before the events a database conflict left queued are tried again.
+CONFLICT_DELAY = 5
+#: Events queued for this long with no drain pending are handed to a new one by the cron.
+STRANDED_AFTER = timedelta(minutes=2)
+CONFLICTS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+DRAINED_DOMAIN = [("state", "=", "queued"), ("parked", "=", False), ("job_uuid", "=", False)]
+
+
+class RetailBackend(models.Model):
+    _inherit = "retail.backend"
+
+    def _drain_identity(self):
+        return f"retail-drain-{self.id}"
+
+    def _schedule_drain(self, delay=0):
+        """Make sure one drain job of this backend is pending (a pending one absorbs it).
+
+        While the circuit is open nothing is enqueued: the resume job holds the place.
+        """
+        self.ensure_one()
+        if self._circuit_parks():
+            self._circuit_schedule_resume()
+            return None
+        eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
+        return self.with_delay(
+            channel=self._job_channel(),
+            identity_key=self._drain_identity(),
+            eta=eta,
+            description=f"{self.name}: import the queued events",
+        )._drain_events()
+
+    def _drain_events(self):
+        """Job: import the queued events of this backend in the order received.
+
+        Returns a short report. Stops (and leaves the rest to a successor job) after
+        ``DRAIN_MAX_EVENTS`` events or ``DRAIN_MAX_SECONDS``; parks the queued events when the
+        circuit opens and postpones itself while a quota pause lasts.
+        """
+        self.ensure_one()
+        if not self.active:
+            return f"backend {self.name} is archived: events left queued"
+        started, last_id, outcomes = time.monotonic(), 0, {}
+        while True:
+            with self._drain_env() as env:
+                ids = self.with_env(env)._queued_event_ids(after=last_id)
+            if not ids:
+                break
+            for event_id in ids:
+                last_id = event_id
+                outcome = self._drain_one(event_id)
+                if outcome.startswith(("circuit open", "paused")):
+                    return _report(outcomes, outcome)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                if (
+                    sum(outcomes.values()) >= DRAIN_MAX_EVENTS
+                    or time.monotonic() - started > DRAIN_MAX_SECONDS
+                ):
+                    self._schedule_drain()
+                    return _report(outcomes, "handed over to the next drain job")
+        if outcomes.get("conflict"):
+            self._schedule_drain(delay=CONFLICT_DELAY)
+        return _report(outcomes, "inbox drained")
+
+    def _queued_event_ids(self, after=0, limit=DRAIN_BATCH):
+        """Ids of this backend's events waiting for the drain, oldest first."""
+        domain = [("backend_id", "=", self.id), ("id", ">", after), *DRAINED_DOMAIN]
+        return self.env["retail.event"].search(domain, order="id", limit=limit).ids
+
+    def _drain_one(self, event_id):
+        """Import one event on a transaction of its own.
+
+        Returns the first word of the import's report (``done``, ``failed``, ...);
+        ``skipped`` when another drain holds the event or it is no longer queued;
+        ``conflict`` when a database conflict left it queued for a later drain; or, without
+        touching the event, ``circuit open: ...`` / ``paused: ...`` when the drain must stop.
+        """
+        try:
+            with self._drain_env() as env:
+                backend = self.with_env(env)
+                if backend._circuit_parks():
+                    return f"circuit open: {backend._park_queued_events()} event(s) parked"
+                wait = backend._circuit_check()
+                if wait:  # paused by a used-up quota
+                    backend._schedule_drain(delay=wait)
+                    return f"paused: drain postponed by {wait}s"
+                env.cr.execute(
+                    "SELECT pg_try_advisory_xact_lock(%s)",
+                    (lock_key(self.id, "retail.event.drain", event_id),),
+                )
+                if not env.cr.fetchone()[0]:
+                    return "skipped"
+                event = env["retail.event"].browse(event_id)
+                if not event.exists() or event.state != "queued" or event.job_uuid:
+                    return "skipped"
+                report = event._process_job()
+        except CONFLICTS as error:
+            _logger.info("Event %s left queued after a database conflict: %s", event_id, error)
+            return "conflict"
+        except Exception as error:
+            # Bookkeeping outside the guarded import failed: into the exception queue, where
+            # a person sees it and retries, instead of blocking the events behind it.
+            _logger.exception("Event %s could not be processed", event_id)
+            with self._drain_env() as env:
+                env["retail.event"].browse(event_id)._mark_failed(
+                    "data", f"Unexpected error ({type(error).__name__}): {error}"
+                )
+            return "failed"
+        return str(report).split(":", 1)[0]
+
+    @contextmanager
+    def _drain_env(self):
+        """An environment on a transaction of its own, committed when the block ends well
+        (rolled back otherwise). In a test without the registry's test mode, the test's
+        transaction with a savepoint stands in for it."""
+        if odoo.modules.module.current_test and not self.env.registry.in_test_mode():
+            with self.env.cr.savepoint():
+                yield self.env
+            return
+        self.env.flush_all()  # what this transaction wrote is seen by the other one (tests)
+        try:
+            with self.env.registry.cursor() as cr:
+                yield self.env(cr=cr)
+        finally:
+            # this job's own transaction must not answer from what it read before
+            self.env.invalidate_all()
+
+    def _park_queued_events(self):
+        """Park the events waiting for the drain (the circuit is open); one resume job holds
+        their place. Returns how many were parked."""
+        self.ensure_one()
+        events = self.env["retail.event"].search([("backend_id", "=", self.id), *DRAINED_DOMAIN])
+        events.with_context(retail_event_internal=True).write(
+            {"parked": True, "next_retry_at": False}
+        )
+        if events:
+            self._circuit_schedule_resume()
+        return len(events)
+
+    def _cron_drain_stranded(self):
+        """Hand events queued for a while with no drain pending to a new drain job (a drain
+        killed with its worker, a drain scheduled in a transaction rolled back)."""
+        before = fields.Datetime.now() - STRANDED_AFTER
+        Event = self.env["retail.event"]
+        groups = Event._read_group(
+            [("received_at", "<", before), *DRAINED_DOMAIN], ["backend_id"]
+        )
+        for (backend,) in groups:
+            if backend.active:
+                backend._schedule_drain()
+
+
+def _report(outcomes, end):
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+    return f"{end}: {counts or 'no event'}"
