@@ -6,6 +6,7 @@ id and its update time, so that webhook and poll share one code path from the in
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -42,13 +43,18 @@ def webhook_backend(env, backend_id, backend_type):
     """The active backend of ``backend_type`` a webhook URL names, or an empty recordset."""
     # One query on the hot path: the row of an active backend of this type, all its columns.
     Backend = env["retail.backend"].sudo()
-    columns = [
+    domain = [("id", "=", backend_id), ("backend_type", "=", backend_type)]
+    return Backend.search_fetch(domain, _row_columns(type(Backend)), limit=1)
+
+
+@functools.lru_cache(maxsize=16)
+def _row_columns(model_class):
+    """The stored, prefetched columns of a model class (one class per registry load)."""
+    return [
         name
-        for name, field in Backend._fields.items()
+        for name, field in model_class._fields.items()
         if field.store and field.column_type and field.prefetch is True
     ]
-    domain = [("id", "=", backend_id), ("backend_type", "=", backend_type)]
-    return Backend.search_fetch(domain, columns, limit=1)
 
 
 def refuse_topic(backend, topic, delivery_id, channel):

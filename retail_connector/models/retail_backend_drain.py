@@ -57,6 +57,8 @@ class RetailBackend(models.Model):
         if self._circuit_parks():
             self._circuit_schedule_resume()
             return None
+        if not delay and self._drain_pending():
+            return None
         eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
         return self.with_delay(
             channel=self._job_channel(),
@@ -64,6 +66,17 @@ class RetailBackend(models.Model):
             eta=eta,
             description=f"{self.name}: import the queued events",
         )._drain_events()
+
+    def _drain_pending(self):
+        """Whether a drain job of this backend waits to run. The identity check queue_job
+        would make, without building a job first: the hot path of every webhook."""
+        self.env["queue.job"].flush_model(["identity_key", "state"])
+        self.env.cr.execute(
+            "SELECT 1 FROM queue_job WHERE identity_key = %s "
+            "AND state IN ('wait_dependencies', 'pending', 'enqueued') LIMIT 1",
+            (self._drain_identity(),),
+        )
+        return bool(self.env.cr.fetchone())
 
     def _drain_events(self):
         """Job: import the queued events of this backend in the order received.
