@@ -2,7 +2,8 @@
 
 A webhook stores its event as ``queued`` and makes sure one drain job of its backend is
 pending (identity key ``retail-drain-<backend id>``): a burst of webhooks adds no job while
-one waits. The drain takes the events in batches in the order received and imports each one
+one waits. A drain that finds a backlog leaves one more pending, so that as many drains as
+the channel's capacity share it (each event held by a lock while it is imported). The drain takes the events in batches in the order received and imports each one
 on a transaction of its own (:meth:`retail.event._process_job`, committed per event), so one
 event's failure, retry or rollback never touches another's, and no row an import wrote stays
 locked while the next event calls the channel.
@@ -39,6 +40,8 @@ CONFLICTS = (
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.LockNotAvailable,
 )
+#: The backends whose drain this transaction has seen pending or enqueued.
+SCHEDULED = "retail.drain.scheduled"
 DRAINED_DOMAIN = [("state", "=", "queued"), ("parked", "=", False), ("job_uuid", "=", False)]
 
 
@@ -57,8 +60,12 @@ class RetailBackend(models.Model):
         if self._circuit_parks():
             self._circuit_schedule_resume()
             return None
-        if not delay and self._drain_pending():
-            return None
+        if not delay:
+            # once per transaction (a poll stores many events), then once per pending drain
+            scheduled = self.env.cr.precommit.data.setdefault(SCHEDULED, set())
+            if self.id in scheduled or self._drain_pending():
+                return None
+            scheduled.add(self.id)
         eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
         return self.with_delay(
             channel=self._job_channel(),
@@ -86,6 +93,8 @@ class RetailBackend(models.Model):
         circuit opens and postpones itself while a quota pause lasts.
         """
         self.ensure_one()
+        # events stored from here on need a drain after this one
+        self.env.cr.precommit.data.get(SCHEDULED, set()).discard(self.id)
         if not self.active:
             return f"backend {self.name} is archived: events left queued"
         started, last_id, outcomes = time.monotonic(), 0, {}
@@ -94,6 +103,9 @@ class RetailBackend(models.Model):
                 ids = self.with_env(env)._queued_event_ids(after=last_id)
             if not ids:
                 break
+            if len(ids) == DRAIN_BATCH and not last_id:
+                # a backlog: a second drain may share it, as far as the channel allows
+                self._schedule_drain()
             for event_id in ids:
                 last_id = event_id
                 outcome = self._drain_one(event_id)
@@ -122,7 +134,21 @@ class RetailBackend(models.Model):
         ``skipped`` when another drain holds the event or it is no longer queued;
         ``conflict`` when a database conflict left it queued for a later drain; or, without
         touching the event, ``circuit open: ...`` / ``paused: ...`` when the drain must stop.
+
+        Drains of one backend may run side by side (up to the channel's capacity): the event
+        is held by a session lock taken before its transaction starts, so the drain that
+        gets it next sees the first one's outcome.
         """
+        key = lock_key(self.id, "retail.event.drain", event_id)
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s)", (key,))
+        if not self.env.cr.fetchone()[0]:
+            return "skipped"
+        try:
+            return self._drain_held(event_id)
+        finally:
+            self.env.cr.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def _drain_held(self, event_id):
         try:
             with self._drain_env() as env:
                 backend = self.with_env(env)
@@ -132,12 +158,6 @@ class RetailBackend(models.Model):
                 if wait:  # paused by a used-up quota
                     backend._schedule_drain(delay=wait)
                     return f"paused: drain postponed by {wait}s"
-                env.cr.execute(
-                    "SELECT pg_try_advisory_xact_lock(%s)",
-                    (lock_key(self.id, "retail.event.drain", event_id),),
-                )
-                if not env.cr.fetchone()[0]:
-                    return "skipped"
                 event = env["retail.event"].browse(event_id)
                 if not event.exists() or event.state != "queued" or event.job_uuid:
                     return "skipped"

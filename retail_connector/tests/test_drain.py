@@ -2,7 +2,9 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..engine.locks import lock_key
 from ..errors import TransientError
+from ..models.retail_backend_drain import SCHEDULED
 from .common import RetailCase
 
 
@@ -68,6 +70,18 @@ class TestDrain(RetailCase):
             self.assertTrue(later.parked)
             self.assertEqual(len(trap.enqueued_jobs), 1)
 
+    def test_an_event_another_drain_holds_is_left_to_it(self):
+        with trap_jobs():
+            events = self.store_many(["GB", "FR"])
+        other = self.registry.cursor()  # another drain, importing the first event
+        self.addCleanup(other.close)
+        self.addCleanup(other.execute, "SELECT pg_advisory_unlock_all()")
+        key = lock_key(self.backend.id, "retail.event.drain", events[0].id)
+        other.execute("SELECT pg_advisory_lock(%s)", (key,))
+        with trap_jobs():
+            self.assertEqual(self.backend._drain_events(), "inbox drained: 1 done, 1 skipped")
+        self.assertEqual(events.mapped("state"), ["queued", "done"])
+
     def test_the_cron_hands_stranded_events_to_a_new_drain(self):
         from datetime import timedelta
 
@@ -76,6 +90,8 @@ class TestDrain(RetailCase):
         with trap_jobs() as trap:
             events = self.store_many(["GB"])
             trap.enqueued_jobs.clear()  # as if the drain died with its transaction
+            # the cron runs in a transaction of its own, which has scheduled nothing yet
+            self.env.cr.precommit.data.pop(SCHEDULED, None)
             self.env["retail.backend"]._cron_drain_stranded()
             trap.assert_jobs_count(0)  # fresh events: left to the drain scheduled with them
             events.write({"received_at": fields.Datetime.now() - timedelta(minutes=5)})
