@@ -183,6 +183,8 @@ def store_event(
         recordset when a concurrent transaction is creating it) and ``created=False``,
         and queues nothing.
     """
+    if not topic or not idempotency_key:
+        raise ValueError("An event needs a topic and an idempotency key.")
     Event = backend.env["retail.event"].sudo()
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8", errors="replace")
@@ -204,8 +206,6 @@ def store_event(
         "received_at": fields.Datetime.now(),
         "uid": Event.env.uid,
     }
-    if not topic or not idempotency_key:
-        raise ValueError("An event needs a topic and an idempotency key.")
     cr = backend.env.cr
     Event.flush_model(["backend_id", "idempotency_key"])
     # A duplicate committed by a transaction this one cannot see (a concurrent delivery of

@@ -222,8 +222,10 @@ class RetailEvent(models.Model):
                 eta=eta,
                 description=f"{backend.name}: {event.topic} {event.external_id or ''}",
             )._process_job(replay=replay)
+            # (no job when queue_job runs it at once: ``queue_job__no_delay``)
             event.with_context(retail_event_internal=True).write(
-                {"state": "queued", "next_retry_at": eta, "parked": False, "job_uuid": job.uuid}
+                {"state": "queued", "next_retry_at": eta, "parked": False,
+                 "job_uuid": getattr(job, "uuid", False)}
             )
         drained.with_context(retail_event_internal=True).write(
             {"state": "queued", "next_retry_at": False, "parked": False, "job_uuid": False}

@@ -6,6 +6,7 @@ process, under cProfile, and prints: wall and CPU per request, SQL statements pe
 and the time spent in them, and the functions with the most cumulative time.
 
     python3 tests/bench/profile_intake.py [N]     # RC_PROFILE_DB (retail_profile)
+    RC_PROFILE_URL=/web/health ... (the floor)    # RC_PROFILE_DBFILTER=0: no dbfilter
 
 No network, no server: the figures are the route's own cost (Odoo's dispatch, the session,
 the controller, the ORM and the SQL), with PostgreSQL's time inside the SQL figure.
@@ -64,8 +65,10 @@ def main(count):
     import odoo
     from odoo.tools import config
 
+    # as the bench's server: a dbfilter naming the database (RC_PROFILE_DBFILTER=0: none)
+    dbfilter = [f"--db-filter=^{DATABASE}$"] if os.environ.get("RC_PROFILE_DBFILTER") != "0" else []
     config.parse_config([*odoo_env.db_args(), f"--addons-path={odoo_env.addons_path()}",
-                         "-d", DATABASE, f"--db-filter=^{DATABASE}$", "--log-level=warn"])
+                         "-d", DATABASE, *dbfilter, "--no-database-list", "--log-level=warn"])
     odoo.service.server.load_server_wide_modules()
     registry = odoo.modules.registry.Registry(DATABASE)
     with registry.cursor() as cr:
@@ -83,9 +86,16 @@ def main(count):
     url = f"/retail/shopify/webhook/{backend_id}"
     run = f"{int(time.time())}"
 
+    floor = os.environ.get("RC_PROFILE_URL")
+
     def deliver(index):
-        headers = sc.webhook_headers(body, "orders/create", f"profile-{run}-{index}", secret=SECRET)
-        response = client.post(url, data=body, headers=headers)
+        if floor:
+            response = client.get(floor)
+        else:
+            headers = sc.webhook_headers(
+                body, "orders/create", f"profile-{run}-{index}", secret=SECRET
+            )
+            response = client.post(url, data=body, headers=headers)
         assert response.status_code == 200, (response.status_code, response.get_data())
 
     for index in range(20):  # warm up: registry, routing map, caches
