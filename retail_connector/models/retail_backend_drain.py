@@ -8,8 +8,10 @@ on a transaction of its own (:meth:`retail.event._process_job`, committed per ev
 event's failure, retry or rollback never touches another's, and no row an import wrote stays
 locked while the next event calls the channel.
 
-Events retried after a delay (a transient failure, a quota pause) keep a job of their own with
-that ETA (``job_uuid`` set): the drain leaves them to it.
+An event retried after a delay (a transient failure, a quota pause) stays queued with its
+``next_retry_at``; one retry drain per backend (identity ``retail-drain-<id>-retry``) is pending
+for the earliest of them, brought forward when an earlier retry needs it. An event with a job
+of its own (``job_uuid``, from before this design) is left to that job.
 """
 
 import logging
@@ -42,6 +44,7 @@ CONFLICTS = (
 )
 #: The backends whose drain this transaction has seen pending or enqueued.
 SCHEDULED = "retail.drain.scheduled"
+SCHEDULED_RETRY = "retail.drain.scheduled_retry"
 DRAINED_DOMAIN = [("state", "=", "queued"), ("parked", "=", False), ("job_uuid", "=", False)]
 
 
@@ -52,7 +55,9 @@ class RetailBackend(models.Model):
         return f"retail-drain-{self.id}"
 
     def _schedule_drain(self, delay=0):
-        """Make sure one drain job of this backend is pending (a pending one absorbs it).
+        """Make sure a drain job of this backend is pending: one to run now (a pending one
+        absorbs it), or with ``delay`` one to run then, for a retry (a pending retry drain
+        absorbs it, and is brought forward if it was due later).
 
         While the circuit is open nothing is enqueued: the resume job holds the place.
         """
@@ -66,24 +71,47 @@ class RetailBackend(models.Model):
             if self.id in scheduled or self._drain_pending():
                 return None
             scheduled.add(self.id)
-        eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
+            return self.with_delay(
+                channel=self._job_channel(),
+                identity_key=self._drain_identity(),
+                description=f"{self.name}: import the queued events",
+            )._drain_events()
+        eta = fields.Datetime.now() + timedelta(seconds=delay)
+        retries = self.env.cr.precommit.data.setdefault(SCHEDULED_RETRY, {})
+        if self.id in retries and retries[self.id] <= eta:
+            return None
+        retries[self.id] = eta
+        if self._drain_pending(retry_at=eta):
+            return None
         return self.with_delay(
             channel=self._job_channel(),
-            identity_key=self._drain_identity(),
+            identity_key=f"{self._drain_identity()}-retry",
             eta=eta,
-            description=f"{self.name}: import the queued events",
+            description=f"{self.name}: import the events due for a retry",
         )._drain_events()
 
-    def _drain_pending(self):
-        """Whether a drain job of this backend waits to run. The identity check queue_job
+    def _drain_pending(self, retry_at=None):
+        """Whether a drain job of this backend waits to run (with ``retry_at``: a retry drain
+        due by then; one due later is brought forward to it). The identity check queue_job
         would make, without building a job first: the hot path of every webhook."""
-        self.env["queue.job"].flush_model(["identity_key", "state"])
+        self.env["queue.job"].flush_model(["identity_key", "state", "eta"])
+        if retry_at is None:
+            self.env.cr.execute(
+                "SELECT 1 FROM queue_job WHERE identity_key = %s "
+                "AND state IN ('wait_dependencies', 'pending', 'enqueued') LIMIT 1",
+                (self._drain_identity(),),
+            )
+            return bool(self.env.cr.fetchone())
         self.env.cr.execute(
-            "SELECT 1 FROM queue_job WHERE identity_key = %s "
-            "AND state IN ('wait_dependencies', 'pending', 'enqueued') LIMIT 1",
-            (self._drain_identity(),),
+            "SELECT id, eta FROM queue_job WHERE identity_key = %s AND state = 'pending' "
+            "LIMIT 1",
+            (f"{self._drain_identity()}-retry",),
         )
-        return bool(self.env.cr.fetchone())
+        row = self.env.cr.fetchone()
+        if row and row[1] and row[1] > retry_at:
+            self.env.cr.execute("UPDATE queue_job SET eta = %s WHERE id = %s", (retry_at, row[0]))
+            self.env["queue.job"].invalidate_model(["eta"])
+        return bool(row)
 
     def _drain_events(self):
         """Job: import the queued events of this backend in the order received.
@@ -95,6 +123,7 @@ class RetailBackend(models.Model):
         self.ensure_one()
         # events stored from here on need a drain after this one
         self.env.cr.precommit.data.get(SCHEDULED, set()).discard(self.id)
+        self.env.cr.precommit.data.get(SCHEDULED_RETRY, {}).pop(self.id, None)
         if not self.active:
             return f"backend {self.name} is archived: events left queued"
         started, last_id, outcomes = time.monotonic(), 0, {}
@@ -120,12 +149,28 @@ class RetailBackend(models.Model):
                     return _report(outcomes, "handed over to the next drain job")
         if outcomes.get("conflict"):
             self._schedule_drain(delay=CONFLICT_DELAY)
+        self._schedule_next_retry()
         return _report(outcomes, "inbox drained")
 
     def _queued_event_ids(self, after=0, limit=DRAIN_BATCH):
-        """Ids of this backend's events waiting for the drain, oldest first."""
-        domain = [("backend_id", "=", self.id), ("id", ">", after), *DRAINED_DOMAIN]
+        """Ids of this backend's events waiting for the drain and due, oldest first."""
+        domain = [("backend_id", "=", self.id), ("id", ">", after), *_due_domain()]
         return self.env["retail.event"].search(domain, order="id", limit=limit).ids
+
+    def _schedule_next_retry(self):
+        """Make sure a retry drain is pending for the earliest event still waiting for its
+        retry (in case the one scheduled with it was lost or absorbed by a later one)."""
+        self.env["retail.event"].flush_model(["next_retry_at", "state", "parked", "job_uuid"])
+        self.env.cr.execute(
+            "SELECT min(next_retry_at) FROM retail_event WHERE backend_id = %s "
+            "AND state = 'queued' AND parked IS NOT TRUE AND job_uuid IS NULL "
+            "AND next_retry_at > %s",
+            (self.id, fields.Datetime.now()),
+        )
+        due = self.env.cr.fetchone()[0]
+        if due:
+            seconds = (due - fields.Datetime.now()).total_seconds()
+            self._schedule_drain(delay=max(seconds, 1))
 
     def _drain_one(self, event_id):
         """Import one event on a transaction of its own.
@@ -159,7 +204,7 @@ class RetailBackend(models.Model):
                     backend._schedule_drain(delay=wait)
                     return f"paused: drain postponed by {wait}s"
                 event = env["retail.event"].browse(event_id)
-                if not event.exists() or event.state != "queued" or event.job_uuid:
+                if not event.exists() or not event.filtered_domain(_due_domain()):
                     return "skipped"
                 report = event._process_job()
         except CONFLICTS as error:
@@ -210,12 +255,17 @@ class RetailBackend(models.Model):
         killed with its worker, a drain scheduled in a transaction rolled back)."""
         before = fields.Datetime.now() - STRANDED_AFTER
         Event = self.env["retail.event"]
-        groups = Event._read_group(
-            [("received_at", "<", before), *DRAINED_DOMAIN], ["backend_id"]
-        )
+        groups = Event._read_group([("received_at", "<", before), *_due_domain()], ["backend_id"])
         for (backend,) in groups:
             if backend.active:
                 backend._schedule_drain()
+
+
+def _due_domain():
+    """Queued for the drain (no job of its own, not parked) and due: no retry time, or one
+    reached (a second of slack: a retry drain may start within the second it was due)."""
+    due = fields.Datetime.now() + timedelta(seconds=1)
+    return [*DRAINED_DOMAIN, "|", ("next_retry_at", "=", False), ("next_retry_at", "<=", due)]
 
 
 def _report(outcomes, end):

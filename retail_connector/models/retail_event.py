@@ -196,11 +196,13 @@ class RetailEvent(models.Model):
     # Jobs
     # ------------------------------------------------------------------
     def _enqueue(self, delay=0, replay=False):
-        """Queue the events for import.
+        """Queue the events for import by their backend's drain job (one pending per backend,
+        see ``retail_backend_drain``), which imports them in the order received.
 
-        Without a delay the events wait for their backend's drain job (one pending per
-        backend, see ``retail_backend_drain``), which imports them in the order received. A
-        delayed retry keeps a job of its own with that ETA (at most one pending per event).
+        ``delay``: a retry; the event waits until ``next_retry_at`` and a drain is scheduled
+        for then (one pending retry drain per backend, brought forward when an earlier retry
+        needs it). ``replay`` is kept for the callers: a queued event is imported whatever
+        its state was before.
 
         While the backend's circuit is open the events are parked instead: they wait in the
         inbox with no job, one resume job per backend holds their place, and they are
@@ -208,30 +210,16 @@ class RetailEvent(models.Model):
         """
         drained = self.browse()
         for event in self:
-            backend = event.backend_id
-            if backend._circuit_parks():
+            if event.backend_id._circuit_parks():
                 event._park()
-                continue
-            if not delay:
+            else:
                 drained |= event
-                continue
-            eta = fields.Datetime.now() + timedelta(seconds=delay)
-            job = event.with_delay(
-                channel=backend._job_channel(),
-                identity_key=f"retail-event-{event.id}",
-                eta=eta,
-                description=f"{backend.name}: {event.topic} {event.external_id or ''}",
-            )._process_job(replay=replay)
-            # (no job when queue_job runs it at once: ``queue_job__no_delay``)
-            event.with_context(retail_event_internal=True).write(
-                {"state": "queued", "next_retry_at": eta, "parked": False,
-                 "job_uuid": getattr(job, "uuid", False)}
-            )
+        due = fields.Datetime.now() + timedelta(seconds=delay) if delay else False
         drained.with_context(retail_event_internal=True).write(
-            {"state": "queued", "next_retry_at": False, "parked": False, "job_uuid": False}
+            {"state": "queued", "next_retry_at": due, "parked": False, "job_uuid": False}
         )
         for backend in drained.backend_id:
-            backend._schedule_drain()
+            backend._schedule_drain(delay=delay)
         return True
 
     def _park(self):

@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -34,21 +35,23 @@ class TestDrain(RetailCase):
         self.assertEqual(events.sorted("started_ms").ids, events.ids, "in the order received")
         self.assertEqual(set(events.mapped("attempts")), {1})
 
-    def test_an_event_retried_later_has_a_job_of_its_own(self):
-        with trap_jobs() as trap:
-            events = self.store_many(["GB", "FR"])
-            # as the import of the first event would, after a transient failure
-            events[0]._enqueue(delay=60)
-            self.assertTrue(events[0].job_uuid)
-            self.assertFalse(events[1].job_uuid)
-            self.assertEqual(
-                sorted(job.method_name for job in trap.enqueued_jobs),
-                ["_drain_events", "_process_job"],
-            )
-            self.assertEqual(
-                self.backend._drain_events(), "inbox drained: 1 done", "the drain leaves it"
-            )
-        self.assertEqual(events.mapped("state"), ["queued", "done"])
+    def test_retries_wait_for_one_retry_drain_brought_forward_when_needed(self):
+        Job = self.env["queue.job"]
+        retry_drains = [("identity_key", "=", f"retail-drain-{self.backend.id}-retry")]
+        events = self.store_many(["GB", "FR", "DE"])
+        events[0]._enqueue(delay=120)
+        events[1]._enqueue(delay=300)
+        (retry,) = Job.search(retry_drains)
+        self.assertEqual(retry.eta, events[0].next_retry_at, "a later retry adds no job")
+        events[2]._enqueue(delay=10)
+        self.assertEqual(Job.search(retry_drains), retry, "still one retry drain")
+        self.assertEqual(retry.eta, events[2].next_retry_at, "brought forward to the earliest")
+        self.assertFalse(any(events.mapped("job_uuid")))
+        # the drain takes only the events that are due
+        events[2].next_retry_at = fields.Datetime.now()
+        with trap_jobs():
+            self.assertEqual(self.backend._drain_events(), "inbox drained: 1 done")
+        self.assertEqual(events.mapped("state"), ["queued", "queued", "done"])
 
     def test_open_circuit_parks_the_queue_and_runs_nothing(self):
         with trap_jobs() as trap:

@@ -16,10 +16,11 @@ class TestConnectorJobs(RetailCase):
         # both events wait for the backend's one drain job; they have no job of their own
         self.assertEqual(sorted(jobs.mapped("retail_flow")), ["drain events", "export products"])
         self.assertFalse(event.job_uuid or other.job_uuid)
-        # a retry after a delay has a job of its own, carrying the event's backend and topic
+        # a retry after a delay: the backend's retry drain, due then
         other._enqueue(delay=30)
-        retry = Job.search([("uuid", "=", other.job_uuid)])
-        self.assertEqual((retry.retail_backend_id, retry.retail_flow), (self.backend, "order"))
+        self.assertFalse(other.job_uuid)
+        retry = Job.search([("identity_key", "=", f"retail-drain-{self.backend.id}-retry")])
+        self.assertEqual((retry.retail_backend_id, retry.eta), (self.backend, other.next_retry_at))
         groups = Job.read_group(
             [("retail_backend_id", "=", self.backend.id)],
             ["exec_time:sum"],
@@ -28,7 +29,7 @@ class TestConnectorJobs(RetailCase):
         )
         self.assertEqual(
             {group["retail_flow"]: group["__count"] for group in groups},
-            {"drain events": 1, "order": 1, "export products": 1},
+            {"drain events": 2, "export products": 1},
         )
 
     def test_jobs_action_opens_graph_and_pivot_of_one_backend(self):
