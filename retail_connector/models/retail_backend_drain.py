@@ -134,7 +134,7 @@ class RetailBackend(models.Model):
                 break
             if len(ids) == DRAIN_BATCH and not last_id:
                 # a backlog: a second drain may share it, as far as the channel allows
-                self._schedule_drain()
+                self._drain_schedule()
             for event_id in ids:
                 last_id = event_id
                 outcome = self._drain_one(event_id)
@@ -145,12 +145,19 @@ class RetailBackend(models.Model):
                     sum(outcomes.values()) >= DRAIN_MAX_EVENTS
                     or time.monotonic() - started > DRAIN_MAX_SECONDS
                 ):
-                    self._schedule_drain()
+                    self._drain_schedule()
                     return _report(outcomes, "handed over to the next drain job")
         if outcomes.get("conflict"):
-            self._schedule_drain(delay=CONFLICT_DELAY)
-        self._schedule_next_retry()
+            self._drain_schedule(delay=CONFLICT_DELAY)
+        with self._drain_env() as env:
+            self.with_env(env)._schedule_next_retry()
         return _report(outcomes, "inbox drained")
+
+    def _drain_schedule(self, delay=0):
+        """:meth:`_schedule_drain` from a drain, on a transaction of its own: this job's
+        snapshot is as old as the job and would miss the drains enqueued since."""
+        with self._drain_env() as env:
+            self.with_env(env)._schedule_drain(delay=delay)
 
     def _queued_event_ids(self, after=0, limit=DRAIN_BATCH):
         """Ids of this backend's events waiting for the drain and due, oldest first."""
