@@ -3,8 +3,9 @@
 A webhook stores its event as ``queued`` and makes sure one drain job of its backend is
 pending (identity key ``retail-drain-<backend id>``): a burst of webhooks adds no job while
 one waits. A drain that finds a backlog leaves one more pending, so that as many drains as
-the channel's capacity share it (each event held by a lock while it is imported). The drain takes the events in batches in the order received and imports each one
-on a transaction of its own (:meth:`retail.event._process_job`, committed per event), so one
+the channel's capacity share it (each event held by a lock while it is imported). The drain
+takes the events in batches in the order received and imports each one on a transaction of
+its own (:meth:`retail.event._process_job`, committed per event), so one
 event's failure, retry or rollback never touches another's, and no row an import wrote stays
 locked while the next event calls the channel.
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import fields
 from odoo.tests import tagged
 
@@ -86,10 +88,6 @@ class TestDrain(RetailCase):
         self.assertEqual(events.mapped("state"), ["queued", "done"])
 
     def test_the_cron_hands_stranded_events_to_a_new_drain(self):
-        from datetime import timedelta
-
-        from odoo import fields
-
         with trap_jobs() as trap:
             events = self.store_many(["GB"])
             trap.enqueued_jobs.clear()  # as if the drain died with its transaction

@@ -94,7 +94,9 @@ class TestIntake(RetailCase):
         self.assertNotEqual(event, twin)
         self.assertEqual(twin.company_id, other_company, "the company of its backend")
         self.assertEqual((event.company_id, event.backend_type), (self.env.company, "generic"))
-        self.assertEqual((event.direction, event.topic, event.external_id), ("in", "customer", "row-1"))
+        self.assertEqual(
+            (event.direction, event.topic, event.external_id), ("in", "customer", "row-1")
+        )
         self.assertEqual((event.state, event.attempts, event.duration_ms), ("queued", 0, 0))
         self.assertFalse(event.parked or event.job_uuid)
         self.assertEqual(event.create_uid, self.env.user)
@@ -112,7 +114,9 @@ class TestIntake(RetailCase):
 
     def test_a_burst_of_deliveries_adds_one_job_row(self):
         Job = self.env["queue.job"]
-        drains = [("retail_backend_id", "=", self.backend.id), ("method_name", "=", "_drain_events")]
+        drains = [
+            ("retail_backend_id", "=", self.backend.id), ("method_name", "=", "_drain_events")
+        ]
         events = self.env["retail.event"]
         for index in range(30):
             events |= self.store(self.customer_payload(f"B-{index}"), key=f"burst-{index}")[0]

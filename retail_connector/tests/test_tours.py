@@ -35,7 +35,9 @@ class TestTours(HttpCase):
         self.assertEqual(self.event.state, "ignored")
 
     def test_dashboard_leads_to_the_exceptions_and_retry(self):
-        drains = [("retail_backend_id", "=", self.backend.id), ("method_name", "=", "_drain_events")]
+        drains = [
+            ("retail_backend_id", "=", self.backend.id), ("method_name", "=", "_drain_events")
+        ]
         jobs_before = self.env["queue.job"].search_count(drains)
         self.start_tour(
             "/odoo/action-retail_connector.action_retail_dashboard",

@@ -38,8 +38,8 @@ def ensure_database():
         return
     odoo_env.create_database(DATABASE)
     subprocess.run(
-        [*odoo_env.odoo_command(), "-d", DATABASE, "-i", ",".join(odoo_env.ADDONS), "--stop-after-init", "--workers=0",
-         "--log-level=warn", "--without-demo=all"],
+        [*odoo_env.odoo_command(), "-d", DATABASE, "-i", ",".join(odoo_env.ADDONS),
+         "--stop-after-init", "--workers=0", "--log-level=warn", "--without-demo=all"],
         env=odoo_env.python_env(), cwd="/", check=True,
     )
 
