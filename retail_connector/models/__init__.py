@@ -7,6 +7,7 @@ from . import (
     res_partner,
     retail_backend,
     retail_backend_circuit,
+    retail_backend_drain,
     retail_backend_health,
     retail_backend_integration,
     retail_backend_jobs,

@@ -275,7 +275,8 @@ class RetailBackend(models.Model):
 
     def _cron_circuit_probe(self):
         """Probe every backend whose circuit has been open for its cooldown, and release the
-        work still parked on a closed one (parked by a job that raced the closing)."""
+        work still parked on a closed one (parked by a job that raced the closing), and hand
+        queued events left with no drain job to a new one."""
         for backend in self.search([("circuit_state", "!=", circuit.CLOSED)]):
             backend._circuit_probe_once()
         Event = self.env["retail.event"]
@@ -283,6 +284,7 @@ class RetailBackend(models.Model):
         for (backend,) in parked:
             if backend.active and backend.circuit_state == circuit.CLOSED:
                 backend._circuit_release_parked(exports=False)
+        self._cron_drain_stranded()
 
     # ------------------------------------------------------------------
     # Parked work and the one probe

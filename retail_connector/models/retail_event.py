@@ -195,34 +195,31 @@ class RetailEvent(models.Model):
     # ------------------------------------------------------------------
     # Jobs
     # ------------------------------------------------------------------
-    def _enqueue(self, delay=0, replay=False, new=False):
-        """Enqueue the import job of each event (at most one pending job per event).
+    def _enqueue(self, delay=0, replay=False):
+        """Queue the events for import by their backend's drain job (one pending per backend,
+        see ``retail_backend_drain``), which imports them in the order received.
 
-        ``new``: the events were just created, so no job of theirs can exist yet and the
-        identity check (one query per job) is skipped on the intake's hot path.
+        ``delay``: a retry; the event waits until ``next_retry_at`` and a drain is scheduled
+        for then (one pending retry drain per backend, brought forward when an earlier retry
+        needs it). ``replay`` is kept for the callers: a queued event is imported whatever
+        its state was before.
 
         While the backend's circuit is open the events are parked instead: they wait in the
         inbox with no job, one resume job per backend holds their place, and they are
-        enqueued again in the order received when the circuit closes.
+        queued again in the order received when the circuit closes.
         """
+        drained = self.browse()
         for event in self:
-            backend = event.backend_id
-            if backend._circuit_parks():
+            if event.backend_id._circuit_parks():
                 event._park()
-                continue
-            eta = fields.Datetime.now() + timedelta(seconds=delay) if delay else None
-            # The job runs as the backend's integration user, whoever enqueues it.
-            as_user = backend._as_integration_user()
-            job = event.with_env(as_user.env).with_delay(
-                channel=backend._job_channel(),
-                identity_key=None if new else f"retail-event-{event.id}",
-                eta=eta,
-                description=f"{backend.name}: {event.topic} {event.external_id or ''}",
-            )._process_job(replay=replay)
-            values = {"state": "queued", "next_retry_at": eta, "parked": False}
-            if job:
-                values["job_uuid"] = job.uuid
-            event.with_context(retail_event_internal=True).write(values)
+            else:
+                drained |= event
+        due = fields.Datetime.now() + timedelta(seconds=delay) if delay else False
+        drained.with_context(retail_event_internal=True).write(
+            {"state": "queued", "next_retry_at": due, "parked": False, "job_uuid": False}
+        )
+        for backend in drained.backend_id:
+            backend._schedule_drain(delay=delay)
         return True
 
     def _park(self):

@@ -4,6 +4,7 @@ from . import (
     test_circuit,
     test_circuit_failures,
     test_concurrency,
+    test_drain,
     test_dry_run,
     test_event_flow,
     test_exception_hygiene,

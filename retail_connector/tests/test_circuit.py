@@ -80,11 +80,17 @@ class TestCircuitBreaker(RetailCase):
             self.env["retail.backend"]._cron_circuit_probe()
             self.assertEqual(self.backend.circuit_state, "closed")
             self.assertEqual(self.backend.circuit_failure_count, 0)
-            released = [job.recordset.id for job in trap.enqueued_jobs]
-            self.assertEqual(released, sorted(events.ids), "enqueued in the order received")
+            # one drain job for the backend, not one job per released event
+            trap.assert_jobs_count(1)
+            self.assertEqual(trap.enqueued_jobs[0].method_name, "_drain_events")
+            self.assertEqual(trap.enqueued_jobs[0].recordset, self.backend)
             self.assertFalse(any(events.mapped("parked")))
             trap.perform_enqueued_jobs()
+        events.invalidate_recordset()
         self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual(
+            events.sorted("started_ms").ids, sorted(events.ids), "imported in the order received"
+        )
         self.assertTrue(self.backend.last_success_at)
 
     def test_probe_not_due_before_the_cooldown(self):

@@ -1,5 +1,6 @@
 import json
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -128,7 +129,10 @@ class TestTransientRetry(RetailCase):
             self.assertEqual(
                 self.backend.circuit_failure_count, 0, "a lock says nothing about the channel"
             )
+            self.assertEqual(retry.method_name, "_drain_events", "the backend's retry drain")
+            self.assertEqual(event.next_retry_at, retry.eta)
             other.rollback()
+            event.next_retry_at = fields.Datetime.now()  # as the clock would: the retry is due
             trap.perform_enqueued_jobs()
         self.assertEqual(event.state, "done")
         self.assertEqual(event.attempts, 2)

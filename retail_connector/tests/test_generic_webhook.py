@@ -49,10 +49,10 @@ class TestGenericWebhook(HttpCase):
 
     def jobs(self):
         return self.env["queue.job"].search(
-            [("model_name", "=", "retail.event"), ("method_name", "=", "_process_job")]
+            [("retail_backend_id", "=", self.backend.id), ("method_name", "=", "_drain_events")]
         )
 
-    def test_valid_webhook_is_stored_once_and_enqueued_once(self):
+    def test_valid_webhook_is_stored_once_and_drained_by_one_job(self):
         jobs_before = len(self.jobs())
         response = self.post(self.body)
         self.assertEqual(response.status_code, 200)
@@ -65,6 +65,10 @@ class TestGenericWebhook(HttpCase):
         self.assertEqual((event.topic, event.state), ("customer", "queued"))
         self.assertEqual(event.payload.encode(), self.body)
         self.assertEqual(len(self.jobs()) - jobs_before, 1)
+        self.assertFalse(event.job_uuid, "no job of its own: the backend's drain takes it")
+        self.assertEqual(self.post(self.body, key="evt-2").text, "ok")
+        self.assertEqual(len(self.events()), 2)
+        self.assertEqual(len(self.jobs()) - jobs_before, 1, "the pending drain takes it too")
 
     def test_stored_and_enqueued_as_the_integration_user_or_refused_without_one(self):
         user = self.backend.integration_user_id

@@ -13,12 +13,14 @@ class TestConnectorJobs(RetailCase):
         self.backend._schedule_export("products")
         Job = self.env["queue.job"]
         jobs = Job.search([("retail_backend_id", "=", self.backend.id)])
-        self.assertEqual(
-            sorted(jobs.mapped("retail_flow")), ["customer", "export products", "order"]
-        )
-        self.assertEqual(
-            Job.search([("uuid", "=", event.job_uuid)]).retail_backend_id, self.backend
-        )
+        # both events wait for the backend's one drain job; they have no job of their own
+        self.assertEqual(sorted(jobs.mapped("retail_flow")), ["drain events", "export products"])
+        self.assertFalse(event.job_uuid or other.job_uuid)
+        # a retry after a delay: the backend's retry drain, due then
+        other._enqueue(delay=30)
+        self.assertFalse(other.job_uuid)
+        retry = Job.search([("identity_key", "=", f"retail-drain-{self.backend.id}-retry")])
+        self.assertEqual((retry.retail_backend_id, retry.eta), (self.backend, other.next_retry_at))
         groups = Job.read_group(
             [("retail_backend_id", "=", self.backend.id)],
             ["exec_time:sum"],
@@ -27,9 +29,8 @@ class TestConnectorJobs(RetailCase):
         )
         self.assertEqual(
             {group["retail_flow"]: group["__count"] for group in groups},
-            {"customer": 1, "order": 1, "export products": 1},
+            {"drain events": 2, "export products": 1},
         )
-        self.assertTrue(other.job_uuid)
 
     def test_jobs_action_opens_graph_and_pivot_of_one_backend(self):
         action = self.backend.action_open_jobs()

@@ -44,10 +44,10 @@ class TestShopifyWebhookController(ShopifySandboxMixin, HttpCase):
 
     def jobs(self):
         return self.env["queue.job"].search(
-            [("model_name", "=", "retail.event"), ("method_name", "=", "_process_job")]
+            [("retail_backend_id", "=", self.backend.id), ("method_name", "=", "_drain_events")]
         )
 
-    def test_signed_delivery_is_stored_once_and_enqueued_once(self):
+    def test_signed_delivery_is_stored_once_and_drained_by_one_job(self):
         jobs_before = len(self.jobs())
         response = self.post(self.body, webhook_id="delivery-1")
         self.assertEqual((response.status_code, response.text), (200, "ok"))
@@ -65,6 +65,12 @@ class TestShopifyWebhookController(ShopifySandboxMixin, HttpCase):
         self.assertEqual(headers["event_id"], "evt-1")
         self.assertEqual(headers["api_version"], "2026-04")
         self.assertEqual(headers["triggered_at"], "2026-01-15T10:00:00.000000000Z")
+        self.assertEqual(len(self.jobs()) - jobs_before, 1)
+        self.assertFalse(event.job_uuid, "no job of its own: the backend's drain takes it")
+        # more deliveries while the drain waits add no job
+        for index in range(3):
+            self.assertEqual(self.post(self.body, webhook_id=f"delivery-{index + 2}").text, "ok")
+        self.assertEqual(len(self.events()), 4)
         self.assertEqual(len(self.jobs()) - jobs_before, 1)
 
     def test_unknown_topic_fails_through_the_engine_with_a_clear_message(self):

@@ -7,7 +7,8 @@ backend. Then:
 1. webhook intake: signed orders/create bodies POSTed at a steady rate (distinct webhook ids)
    next to GET /web/health at the same rate on the same server. The runner is off during this
    phase (events are stored, their jobs wait) so that both figures measure the HTTP path alone;
-   the backlog is discarded before the next phase.
+   the backlog is discarded before the next phase. CPU per request: user + system time of the
+   Odoo processes over each run, divided by the requests sent.
 2. order ingestion: N 3-line paid orders placed in the sandbox, which sends their webhooks;
    time until all are confirmed, invoiced (and paid) in Odoo, polled over XML-RPC; next to the
    same orders created, confirmed, invoiced and paid with the ORM in one process.
@@ -142,6 +143,21 @@ def order_specs(count, skus, seed=7):
             for _index in range(count)]
 
 
+def odoo_cpu_seconds(server):
+    """User + system CPU seconds used so far by the Odoo processes (master, workers, runner),
+    for the CPU cost of a request (a worker recycled in between loses its share)."""
+    import psutil
+
+    total = 0.0
+    for process in server.processes():
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def bench_intake(stack, figures):
     """Floor (GET /web/health) then the webhook controller, same rate and duration."""
     log(f"\n== webhook intake: {RATE:g} req/s for {SECONDS:g}s (runner off) ==")
@@ -169,8 +185,11 @@ def bench_intake(stack, figures):
     # warm both routes up (worker caches, registry) before measuring
     paced(health, 20, 1)
     paced(webhook, 20, 0.5)
+    cpu = odoo_cpu_seconds(stack.odoo)
     floor = paced(health, RATE, SECONDS)
+    cpu, floor_cpu = odoo_cpu_seconds(stack.odoo), odoo_cpu_seconds(stack.odoo) - cpu
     intake = paced(lambda i: webhook(i + 1000), RATE, SECONDS)
+    intake_cpu = odoo_cpu_seconds(stack.odoo) - cpu
     stored = odoo_env.psql(
         f"SELECT count(*) FROM retail_event WHERE id > {max_event}", database=stack.database
     )[0][0]
@@ -188,6 +207,10 @@ def bench_intake(stack, figures):
                 ratio=intake["throughput"] / floor["throughput"],
                 ok=intake["errors"] == 0 and intake["throughput"] >= 0.98 * RATE)
     figures.add("intake_errors", intake["errors"], "requests", "0", ok=intake["errors"] == 0)
+    per_floor = floor_cpu * 1000 / max(floor["sent"], 1)
+    per_intake = intake_cpu * 1000 / max(intake["sent"], 1)
+    figures.add("intake_cpu_per_request", per_intake, "ms", floor=per_floor,
+                ratio=per_intake / per_floor if per_floor else None)
     # discard the intake backlog: its jobs would only compete with the next phase
     odoo_env.psql(
         f"DELETE FROM queue_job WHERE state IN ('pending', 'enqueued'); "
