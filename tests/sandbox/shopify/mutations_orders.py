@@ -128,8 +128,9 @@ def webhook_subscription_create(_root, info, topic, webhookSubscription):
     if not url or not URL.match(url):
         return {"webhookSubscription": None, "userErrors": [user_error(
             ["webhookSubscription", "callbackUrl"], "Address is invalid")]}
+    app = store.token_app(info.context.get("token"))
     with store.lock:
-        if any(s["topic"] == topic and s["callback_url"] == url
+        if any(s["topic"] == topic and s["callback_url"] == url and s.get("app") == app
                for s in store.webhook_subscriptions.values()):
             return {"webhookSubscription": None, "userErrors": [user_error(
                 ["webhookSubscription", "callbackUrl"],
@@ -138,25 +139,32 @@ def webhook_subscription_create(_root, info, topic, webhookSubscription):
             store, topic, url, api_version=info.context.get("version"),
             include_fields=webhookSubscription.get("includeFields"),
             filter_=webhookSubscription.get("filter"),
-            format_=webhookSubscription.get("format") or "JSON")
+            format_=webhookSubscription.get("format") or "JSON", app=app)
     return {"webhookSubscription": record, "userErrors": []}
 
 
 def create_subscription(store, topic, callback_url, *, api_version=None, include_fields=None,
-                        filter_=None, format_="JSON"):
-    """Store a subscription; ``topic`` may be the enum (ORDERS_CREATE) or REST string."""
+                        filter_=None, format_="JSON", app=None):
+    """Store a subscription; ``topic`` may be the enum (ORDERS_CREATE) or REST string;
+    ``app``: the other app that owns it (None: the store's own app)."""
     if topic not in TOPICS:
         topic = next(k for k, v in TOPICS.items() if v == topic)
     return store.insert("webhook_subscriptions", "WebhookSubscription", topic=topic,
                         callback_url=callback_url, api_version=api_version,
                         include_fields=list(include_fields or []), filter=filter_,
-                        format=format_)
+                        format=format_, app=app)
 
 
 def webhook_subscription_delete(_root, info, id):
     store = info.context["store"]
+    app = store.token_app(info.context.get("token"))
     with store.lock:
-        record = store.webhook_subscriptions.pop(parse_gid(id, "WebhookSubscription"), None)
+        key = parse_gid(id, "WebhookSubscription")
+        record = store.webhook_subscriptions.get(key)
+        if record is not None and record.get("app") == app:
+            store.webhook_subscriptions.pop(key)
+        else:
+            record = None
     if record is None:
         return {"deletedWebhookSubscriptionId": None, "userErrors": [user_error(
             ["id"], "Webhook subscription does not exist")]}

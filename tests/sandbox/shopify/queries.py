@@ -138,7 +138,11 @@ def _list_resolver(table, records=None):
     def resolve(_root, info, **args):
         store = info.context["store"]
         with store.lock:
-            items = records(store, args) if records else list(getattr(store, table).values())
+            if records is _webhook_subscriptions:
+                items = records(store, args, store.token_app(info.context.get("token")))
+            else:
+                items = records(store, args) if records else list(
+                    getattr(store, table).values())
             items = search(items, args.get("query"), _search_fields(store)[table],
                            info.context, info.path.as_list())
             sort = SORT_KEYS.get(args.get("sortKey") or "ID", SORT_KEYS["ID"])
@@ -184,8 +188,9 @@ _NODE_SCOPE_FIELD = {"Product": "product", "ProductVariant": "product", "Order":
                      "ShopifyPaymentsBalanceTransaction": "shopifyPaymentsAccount"}
 
 
-def _webhook_subscriptions(store, args):
-    items = list(store.webhook_subscriptions.values())
+def _webhook_subscriptions(store, args, app=None):
+    """The subscriptions of the calling app only (``app``: its name, None = the store's)."""
+    items = [s for s in store.webhook_subscriptions.values() if s.get("app") == app]
     if args.get("topics"):
         items = [s for s in items if s["topic"] in args["topics"]]
     if args.get("callbackUrl"):

@@ -76,14 +76,17 @@ class ShopifySandbox:
                                         daemon=True)
         self._thread.start()
         if self.tls:
-            self._start_https()
+            self.start_https(self.tls, self.requested_tls_port)
         self.webhooks.start()
         return self
 
-    def _start_https(self):
+    def start_https(self, tls, port=0):
+        """Serve the Admin API over HTTPS too (``tls``: {"cert", "key"} paths) on ``port``;
+        plain HTTP keeps running. Returns ``https_base_url``."""
         from .tls import server_context
 
-        self.httpsd = _TLSServer((self.host, self.requested_tls_port), _Handler)
+        self.tls = tls
+        self.httpsd = _TLSServer((self.host, port), _Handler)
         self.httpsd.daemon_threads = True
         self.httpsd.sandbox = self
         # handshake in the request's thread (first read), not in the accept loop
@@ -91,6 +94,7 @@ class ShopifySandbox:
             self.httpsd.socket, server_side=True, do_handshake_on_connect=False)
         threading.Thread(target=self.httpsd.serve_forever, name="shopify-sandbox-tls",
                          daemon=True).start()
+        return self.https_base_url
 
     def stop(self):
         self.webhooks.stop()
