@@ -15,7 +15,9 @@ from .store import parse_gid
 TOPICS = {
     "APP_UNINSTALLED": "app/uninstalled", "BULK_OPERATIONS_FINISH": "bulk_operations/finish",
     "CUSTOMERS_CREATE": "customers/create", "CUSTOMERS_DELETE": "customers/delete",
-    "CUSTOMERS_UPDATE": "customers/update", "FULFILLMENTS_CREATE": "fulfillments/create",
+    "CUSTOMERS_UPDATE": "customers/update", "DRAFT_ORDERS_CREATE": "draft_orders/create",
+    "DRAFT_ORDERS_DELETE": "draft_orders/delete", "DRAFT_ORDERS_UPDATE": "draft_orders/update",
+    "FULFILLMENTS_CREATE": "fulfillments/create",
     "FULFILLMENTS_UPDATE": "fulfillments/update",
     "INVENTORY_ITEMS_UPDATE": "inventory_items/update",
     "INVENTORY_LEVELS_CONNECT": "inventory_levels/connect",
