@@ -71,6 +71,7 @@ class Peer:
         self.workers, self.tls_port, self.stock_quantity = workers, tls_port, stock_quantity
         self.keep_db = bool(os.environ.get("RC_KEEP_DB")) if keep_db is None else keep_db
         self.odoo = self.rpc = self.instance = None
+        self.stock_locations = []  # complete names of the Odoo locations mapped, in order
         self.version = None
         self._created_db = False
 
@@ -142,8 +143,20 @@ class Peer:
                              [("instance_id", "=", self.instance)]),
             lambda found: len(found) >= len(self.sandbox.store.locations), 120,
             "the peer's location import")
+        # an Odoo location maps to one Shopify location only (the peer's rule): the first
+        # goes to WH/Stock, every other to an internal location of its own under WH
         stock = rpc.ref("stock.stock_location_stock")
-        rpc.call("shopify.location", "write", locations, {"odoo_location_id": stock})
+        parent = rpc.call("stock.location", "read", [stock], ["location_id"])[0][
+            "location_id"][0]
+        self.stock_locations = []
+        for index, row in enumerate(rpc.call("shopify.location", "read", sorted(locations),
+                                             ["name"])):
+            target = stock if index == 0 else rpc.call("stock.location", "create", {
+                "name": row["name"], "usage": "internal", "location_id": parent})
+            rpc.call("shopify.location", "write", [row["id"]], {"odoo_location_id": target})
+            self.stock_locations.append(
+                rpc.call("stock.location", "read", [target], ["complete_name"])[0][
+                    "complete_name"])
         vat = rpc.call("account.tax", "create", {
             "name": "VAT 20% (Shopify)", "amount": 20, "type_tax_use": "sale",
             "price_include_override": "tax_excluded"})
@@ -166,7 +179,9 @@ class Peer:
                 product_id = rpc.call("product.product", "create", {
                     "name": f"{product['title']} {variant['sku']}",
                     "default_code": variant["sku"], "list_price": float(variant["price"]),
-                    "is_storable": True, "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
+                    "is_storable": True, "invoice_policy": "order", "taxes_id": [(5, 0, 0)],
+                    # the peer matches products of the instance's company only
+                    "company_id": rpc.ref("base.main_company")})
                 quant = rpc.call("stock.quant", "create", {
                     "product_id": product_id, "location_id": stock,
                     "inventory_quantity": self.stock_quantity},

@@ -24,19 +24,21 @@ def peer_stock(stack, peer, figures, helpers=None, count=None):
     locations = list(store.locations)
     log(f"\n-- peer stock: {count} variants x {len(locations)} locations, quantities changed "
         "in one transaction, one connector at a time --")
+    # single-variant products (Shopify's "Default Title"): the peer matches an Odoo template
+    # by SKU, so one Odoo product per Shopify product keeps both sides the same catalogue
     control.seed({"products": [
         {"title": f"Bench peer {p}", "variants": [
-            {"sku": f"{PREFIX}-{p:04d}-{v:03d}", "price": "10.00",
-             "options": {"Title": f"P{v}"}, "stock": dict.fromkeys(locations, 5)}
-            for v in range(min(100, count - p * 100))]}
-        for p in range((count + 99) // 100)]})
+            {"sku": f"{PREFIX}-{p:05d}", "price": "10.00",
+             "options": {"Title": "Default Title"}, "stock": dict.fromkeys(locations, 5)}]}
+        for p in range(count)]})
     rows = bind_seeded_variants(stack, PREFIX)
     items = [int(row["inventory_item_id"]) for row in rows]
     levels = len(items) * len(locations)
     # the peer: the same products, then its Import Products binds them (as a user would)
     peer.rpc.call("product.product", "create", [
         {"name": f"Bench {row['sku']}", "default_code": row["sku"], "is_storable": True,
-         "list_price": 10.0, "taxes_id": [(5, 0, 0)]} for row in rows])
+         "list_price": 10.0, "taxes_id": [(5, 0, 0)],
+         "company_id": peer.rpc.ref("base.main_company")} for row in rows])
     stack.shopify.counters.reset()
     since = peer.max_job_id()
     peer.rpc.button("shopify.instance", "action_import_products", peer.instance)
@@ -57,7 +59,8 @@ def peer_stock(stack, peer, figures, helpers=None, count=None):
         stack.shopify.counters.reset()
         since = _max_job(database)
         begin = time.time()
-        _set_quantities(config, database, f"{PREFIX}-", quantity)
+        _set_quantities(config, database, f"{PREFIX}-", quantity,
+                        "WH/Stock" if side == "ours" else ",".join(peer.stock_locations))
         held_at = _wait_held(store, items, locations, quantity,
                              lambda d=database, s=since: _busy(d, s), race.PEER_TIMEOUT, begin)
         operations = stack.shopify.counters.snapshot()["tokens"].get(token, {})
@@ -112,12 +115,12 @@ def _rerun(stack, peer, figures, odoo_script):
                 "; ".join(counts["oca"][2])[:200])
 
 
-def _set_quantities(config, database, prefix, quantity):
+def _set_quantities(config, database, prefix, quantity, locations):
     from tests.bench.bench import ROOT
 
     result = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "bench" / "quantity_setup.py"), str(config),
-         database, prefix, str(quantity)],
+         database, prefix, str(quantity), locations],
         env=odoo_env.python_env(), cwd="/", capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"quantity_setup failed: {result.stderr[-1500:]}")

@@ -27,7 +27,7 @@ NODE_TABLES = {
 #: root field (query or mutation) -> required access scope
 ROOT_SCOPES = {
     "locations": "read_locations", "location": "read_locations",
-    "products": "read_products", "product": "read_products",
+    "products": "read_products", "product": "read_products", "collections": "read_products",
     "productVariants": "read_products", "productVariant": "read_products",
     "inventoryItems": "read_inventory", "inventoryItem": "read_inventory",
     "inventoryLevel": "read_inventory", "customers": "read_customers",
@@ -251,6 +251,11 @@ QUERY_RESOLVERS = {
     "webhookSubscriptions": _list_resolver("webhook_subscriptions", _webhook_subscriptions),
     "currentBulkOperation": _current_bulk_operation,
     "bulkOperations": _bulk_operations,
+    "bulkOperation": lambda _root, info, id: next(
+        iter(op for op in _own_bulk_operations(info.context["store"], info)
+             if op["id"] == parse_gid(id, "BulkOperation")), None),
+    # the store models no collections: an empty, paginated connection
+    "collections": lambda _root, info, **args: paginate([], args, info.context),
     # null until the store uses Shopify Payments (its first payout)
     "shopifyPaymentsAccount": lambda _root, info: info.context["store"].payments_account,
 }
