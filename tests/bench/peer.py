@@ -149,7 +149,8 @@ def peer_orders(stack, peer, figures, count=PEER_ORDERS):
     log(f"  ours: {ours_done}/{count} confirmed, jobs {ours_jobs}; peer: {peer_done}/{count} "
         f"confirmed, jobs {peer_jobs}, failures {errors}")
     reason = "" if peer_done >= count else \
-        f"{count - peer_done} left unconfirmed: {'; '.join(errors)[:240] or 'no job failed'}"
+        f"{count - peer_done} left unconfirmed{_contract_verdict('ShopifyOrder')}; jobs " \
+        f"failed with: {'; '.join(errors)[:160] or 'nothing'}"
     figures.add("orders_confirmed", ours_done, peer_done, "orders", reason)
     figures.add("orders_wall", ours_at, peer_at, "s", "" if peer_at else "never all confirmed")
     figures.add("orders_rate", count / ours_at if ours_at else None,
@@ -166,6 +167,19 @@ def peer_orders(stack, peer, figures, count=PEER_ORDERS):
     peer_calls = per_token.get(peer.token, {})
     figures.add("orders_api_calls", _calls(ours_calls)[0], _calls(peer_calls)[0], "calls",
                 "; ".join(_errors(peer_calls))[:200])
+
+
+def _contract_verdict(operation):
+    """", which Shopify's schema rejects: …" when the peer's ``operation`` is invalid there."""
+    try:
+        from tests.bench.peer_contract import check
+
+        for _label, name, shopify, _sandbox in check():
+            if name == operation and shopify:
+                return f" (Shopify's own schema rejects its {operation}: {shopify[0]})"
+    except Exception as error:  # the verdict is a note; the figures stand without it
+        return f" (contract check unavailable: {error})"
+    return ""
 
 
 def _max_job(database):

@@ -76,6 +76,7 @@ def peer_stock(stack, peer, figures, helpers=None, count=None):
     ours, oca = results["ours"], results["oca"]
     why = "" if oca["held"] == levels else (
         f"{levels - oca['held']} levels never reached the sandbox"
+        f"{race._contract_verdict('InventoryLevelForItem')}"
         + (f"; {'; '.join(oca['errors'])[:200]}" if oca["errors"] else
            f"; {bound} variants bound"))
     figures.add("stock_levels_held", ours["held"], oca["held"], "levels",

@@ -4,12 +4,13 @@ HTTPS as an administrator would, then one order and one stock change given to it
 sandbox's store and the peer's database are checked.
 
 What the peer achieves is asserted as it is today (docs/peer-race.md): it connects, registers
-its webhooks and imports the locations over HTTPS; the order reaches it by a signed webhook but
-its import asks Shopify for ``Order.orderNumber``, a field no version of Shopify's schema has,
-so no sale order is made; its product import, which binds variants for stock, asks for
-product ``media``/``collections`` the sandbox does not serve yet, so the stock change moves
-nothing. When a new peer release or the sandbox changes one of these, this test fails and
-says which: update the race (and the README's table) rather than the assertion alone.
+its webhooks, imports the locations and binds the product by its bulk import, all over HTTPS;
+the order reaches it by a signed webhook but its import asks for ``Order.orderNumber``, a field
+no version of Shopify's schema has, so no sale order is made; the stock change makes it read
+the level with ``includeInactive``/``isActive``, which Shopify's 2026-01 schema (the version
+it sends) lacks, so nothing is pushed. When a new peer release or the sandbox changes one of
+these, this test fails and says which: update the race (and the README's table) rather than
+the assertion alone.
 No PyPI, no peer: the test fails with pip's message (a skipped race is not a pass).
 """
 
@@ -21,7 +22,17 @@ import time
 import pytest
 
 from tests.bench.peer_setup import APP, Peer, PeerUnavailable, ensure_peer_installed
-from tests.sandbox.shopify import RETAIL_CATALOGUE, ShopifySandbox
+from tests.sandbox.shopify import ShopifySandbox
+
+SKU = "PEER-RACE-1"
+
+
+def catalogue(locations):
+    """One single-variant product, in the sandbox (next to the retail seed) and in the peer's
+    Odoo, stocked at every location."""
+    return {"products": [{"title": "Peer race tee", "variants": [
+        {"sku": SKU, "price": "12.00", "options": {"Title": "Default Title"},
+         "stock": dict.fromkeys(locations, 5)}]}]}
 
 
 def free_port():
@@ -47,10 +58,11 @@ def peer():
     except PeerUnavailable as error:
         pytest.fail(f"the peer race needs the OCA connector from PyPI: {error}")
     sandbox = ShopifySandbox(webhook_backoff_factor=0.05).start()
+    sandbox.control.seed(catalogue(list(sandbox.store.locations)))
     race = Peer(sandbox, f"rc_peer_race_{os.getpid()}", free_port(),
                 tempfile.mkdtemp(prefix="rc_peer_race-"), workers=2, keep_db=False)
     try:
-        race.setup(RETAIL_CATALOGUE)
+        race.setup(catalogue([]))
         yield race
     finally:
         race.close()
@@ -97,32 +109,35 @@ def test_an_order_reaches_the_peer_but_its_import_is_refused_by_the_contract(pee
     assert sale_orders == 0
 
 
-def test_a_stock_change_in_the_peer_moves_nothing_without_a_product_import(peer):
+def test_the_peer_binds_the_product_but_its_stock_push_is_refused_by_the_contract(peer):
     store, rpc = peer.sandbox.store, peer.rpc
-    sku = "TSHIRT-BLUE-M"
-    variant = next(v for v in store.variants.values() if v["sku"] == sku)
+    variant = next(v for v in store.variants.values() if v["sku"] == SKU)
     item = variant["inventory_item_id"]
     with store.lock:
         before = {key: store.quantity(level, "available")
                   for key, level in store.levels.items() if key[0] == item}
     since = peer.max_job_id()
     rpc.button("shopify.instance", "action_import_products", peer.instance)
-    wait(lambda: peer.jobs_since(since) and not any(
+    assert wait(lambda: peer.jobs_since(since) and not any(
         state in peer.jobs_since(since) for state in ("pending", "enqueued", "started")))
-    bulk = peer.calls().get("RunBulkQuery", {})
-    assert bulk.get("outcomes", {}).get("invalid") == bulk.get("calls") == 1, bulk
-    assert "media" in bulk["last_error"] or "collections" in bulk["last_error"], bulk
-    assert rpc.call("shopify.product.variant", "search_count", []) == 0
-    product = rpc.call("product.product", "search", [("default_code", "=", sku)])[0]
-    stock = rpc.ref("stock.stock_location_stock")
+    bound = rpc.call("shopify.product.variant", "search_read",
+                     [("odoo_id.default_code", "=", SKU)],
+                     fields=["state", "inventory_item_shopify_id"])
+    assert [(b["state"], b["inventory_item_shopify_id"]) for b in bound] == [
+        ("synced", f"gid://shopify/InventoryItem/{item}")], bound
+    product = rpc.call("product.product", "search", [("default_code", "=", SKU)])
+    assert len(product) == 1  # matched by SKU, not duplicated
     quant = rpc.call("stock.quant", "create", {
-        "product_id": product, "location_id": stock, "inventory_quantity": 7},
-        context={"inventory_mode": True})
+        "product_id": product[0], "location_id": rpc.ref("stock.stock_location_stock"),
+        "inventory_quantity": 7}, context={"inventory_mode": True})
     since = peer.max_job_id()
     rpc.button("stock.quant", "action_apply_inventory", [quant])
-    assert peer.jobs_since(since) == {}  # the peer enqueues in the adjustment's transaction
+    assert wait(lambda: peer.jobs_since(since).get("failed")), peer.jobs_since(since)
+    errors = peer.job_errors(since)
+    assert any("includeInactive" in e or "isActive" in e for e in errors), errors
+    assert peer.calls()["InventoryLevelForItem"]["outcomes"].get("ok", 0) == 0
     assert "InventorySetQuantities" not in peer.calls()
     with store.lock:
         after = {key: store.quantity(level, "available")
                  for key, level in store.levels.items() if key[0] == item}
-    assert after == before
+    assert after == before and 7 not in after.values()

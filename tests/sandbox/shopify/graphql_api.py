@@ -197,8 +197,9 @@ class GraphQLService:
         if not problems and operation is None:
             problems = [GraphQLError(f"Unknown operation named '{operation_name}'.")]
         if problems:
-            record(label, outcome="invalid", error=problems[0].message)
-            return {"errors": [shape_error(p) for p in problems],
+            errors = [shape_error(p) for p in problems]
+            record(label, outcome="invalid", error=errors[0].get("message"))
+            return {"errors": errors,
                     "extensions": {"cost": cost_extension(0, 0, bucket)}}
         calculator = CostCalculator(schema, document, variables)
         requested = calculator.operation_cost(operation)
