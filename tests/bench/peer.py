@@ -3,8 +3,11 @@
 The peer (``peer_setup.py``, docs/peer-race.md) gets its own database and Odoo server next to
 ours; the sandbox is the same store, where the peer is a second app. The same work is given
 to both, one after the other, and measured the same way, from the sandbox's store and
-counters (per access token) and each database:
+counters (per access token) and each database (RC_BENCH_PEER_PHASES, intake,orders,stock):
 
+- intake (``peer_intake.py``): signed ``orders/create`` at RC_BENCH_PEER_RATE (RC_BENCH_RATE,
+  100/s) for RC_BENCH_PEER_SECONDS (RC_BENCH_SECONDS, 30) to each webhook route, runner off
+  for both → p50, p99, throughput, errors.
 - orders: RC_BENCH_PEER_ORDERS (20) paid 3-line orders placed in the sandbox, whose
   ``orders/create`` webhooks reach both → orders confirmed in each database, seconds until
   the last one is, orders/s, jobs run, webhook → order p95, Admin API calls.
@@ -24,6 +27,7 @@ import os
 import time
 
 from tests.bench.load import percentile
+from tests.bench.peer_intake import peer_intake
 from tests.bench.peer_setup import Peer, PeerUnavailable
 from tests.bench.peer_stock import peer_stock
 from tests.e2e import shopify_client as sc
@@ -32,6 +36,7 @@ from tests.e2e.harness import log, odoo_env
 PEER_ORDERS = int(os.environ.get("RC_BENCH_PEER_ORDERS", "20"))
 PEER_STOCK = int(os.environ.get("RC_BENCH_PEER_STOCK", "200"))
 PEER_TIMEOUT = float(os.environ.get("RC_BENCH_PEER_TIMEOUT", "300"))
+PEER_PHASES = os.environ.get("RC_BENCH_PEER_PHASES", "intake,orders,stock").split(",")
 STOCK_PREFIX = "BENCHPEER"
 
 
@@ -102,8 +107,15 @@ def bench_peer(stack, figures_unused, *, database, port, tls_port=0, helpers=Non
             return figures
         figures.add("setup_webhook_topics", len(_our_subscriptions(stack)),
                     len(peer.subscriptions()), "topics", "subscriptions registered")
-        peer_orders(stack, peer, figures)
-        peer_stock(stack, peer, figures, helpers)
+        for name, phase in (("intake", peer_intake), ("orders", peer_orders),
+                            ("stock", peer_stock)):
+            if name not in PEER_PHASES:
+                continue
+            try:
+                phase(stack, peer, figures) if name != "stock" else \
+                    phase(stack, peer, figures, helpers)
+            except Exception as error:  # one broken phase must not hide the others' rows
+                log(f"BENCH peer_{name}=failed ({type(error).__name__}: {error})")
     finally:
         peer.close()
     log(f"\nPeer race ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, OCA "

@@ -24,21 +24,25 @@ def peer_stock(stack, peer, figures, helpers=None, count=None):
     locations = list(store.locations)
     log(f"\n-- peer stock: {count} variants x {len(locations)} locations, quantities changed "
         "in one transaction, one connector at a time --")
+    skus = [f"{PREFIX}-{p:05d}" for p in range(count)]
+    # the peer's Odoo has the products first (storable, the instance's company): the sandbox
+    # sends products/create to the peer as it seeds them, and the peer matches by SKU; a
+    # product it does not find it creates, as a consumable that never syncs stock
+    peer.rpc.call("product.product", "create", [
+        {"name": f"Bench {sku}", "default_code": sku, "is_storable": True,
+         "list_price": 10.0, "taxes_id": [(5, 0, 0)],
+         "company_id": peer.rpc.ref("base.main_company")} for sku in skus])
     # single-variant products (Shopify's "Default Title"): the peer matches an Odoo template
     # by SKU, so one Odoo product per Shopify product keeps both sides the same catalogue
     control.seed({"products": [
         {"title": f"Bench peer {p}", "variants": [
-            {"sku": f"{PREFIX}-{p:05d}", "price": "10.00",
+            {"sku": sku, "price": "10.00",
              "options": {"Title": "Default Title"}, "stock": dict.fromkeys(locations, 5)}]}
-        for p in range(count)]})
+        for p, sku in enumerate(skus)]})
     rows = bind_seeded_variants(stack, PREFIX)
     items = [int(row["inventory_item_id"]) for row in rows]
     levels = len(items) * len(locations)
-    # the peer: the same products, then its Import Products binds them (as a user would)
-    peer.rpc.call("product.product", "create", [
-        {"name": f"Bench {row['sku']}", "default_code": row["sku"], "is_storable": True,
-         "list_price": 10.0, "taxes_id": [(5, 0, 0)],
-         "company_id": peer.rpc.ref("base.main_company")} for row in rows])
+    # then its Import Products binds what the webhooks did not (as a user would click it)
     stack.shopify.counters.reset()
     since = peer.max_job_id()
     peer.rpc.button("shopify.instance", "action_import_products", peer.instance)

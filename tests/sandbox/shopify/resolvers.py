@@ -192,6 +192,7 @@ TYPE_RESOLVERS = {
             and (not locationIds or gid("Location", c["location_id"]) in locationIds)],
     },
     "Customer": {
+        "taxExempt": lambda s, i: bool(s.get("tax_exempt")),
         "displayName": lambda s, i: (f"{s.get('first_name') or ''} "
                                      f"{s.get('last_name') or ''}").strip() or s.get("email")
         or "",
