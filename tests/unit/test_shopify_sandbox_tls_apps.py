@@ -1,7 +1,9 @@
 """The sandbox over HTTPS (a bench-made CA) next to plain HTTP, and a second app on the store:
-its own token, secret, webhook subscriptions and counters (the peer race's needs)."""
+its own token, secret, webhook subscriptions and counters; product media and collections
+(empty) and bulkOperation(id:) — what the peer race needs."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -82,3 +84,38 @@ def test_a_second_app_sees_and_is_signed_for_its_own_subscriptions(tls_sandbox):
 
 def store_deliveries(sandbox):
     return [d for d in sandbox.webhooks.deliveries if d["topic"] == "orders/create"]
+
+
+def test_media_and_collections_are_empty_connections_and_bulk_operation_by_id(
+        shopify_sandbox, shopify_graphql):
+    """The store models no images or collections: Shopify's fields answer empty connections
+    (the OCA peer's product import selects them); ``bulkOperation(id:)`` reads the app's own."""
+    data = shopify_graphql("""{ products(first: 5) { nodes { sku: handle
+        media(first: 5) { nodes { id alt mediaContentType ... on MediaImage { image { url } } }
+                          pageInfo { hasNextPage } }
+        collections(first: 5) { nodes { id } }
+        variants(first: 5) { nodes { media(first: 5) { nodes { id } } } } } }
+        collections(first: 5) { nodes { id title ruleSet { appliedDisjunctively } } } }""",
+        version="2026-01").json()
+    assert "errors" not in data, data
+    products = data["data"]["products"]["nodes"]
+    assert len(products) == 3
+    assert all(p["media"] == {"nodes": [], "pageInfo": {"hasNextPage": False}} and
+               p["collections"] == {"nodes": []} and
+               all(v["media"] == {"nodes": []} for v in p["variants"]["nodes"])
+               for p in products)
+    assert data["data"]["collections"] == {"nodes": []}
+    started = shopify_graphql('''mutation { bulkOperationRunQuery(query: """
+        { products { edges { node { id media { edges { node { id } } } } } } }
+        """) { bulkOperation { id } userErrors { message } } }''').json()
+    operation_id = started["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+    query = "query($id: ID!) { bulkOperation(id: $id) { id status rootObjectCount } }"
+    for _ in range(200):
+        found = shopify_graphql(query, {"id": operation_id}).json()["data"]["bulkOperation"]
+        if found["status"] == "COMPLETED":
+            break
+        time.sleep(0.02)
+    assert found == {"id": operation_id, "status": "COMPLETED", "rootObjectCount": "3"}
+    other = shopify_sandbox.store.add_app("other")["token"]
+    assert shopify_graphql(query, {"id": operation_id}, token=other).json()["data"] == {
+        "bulkOperation": None}
