@@ -75,12 +75,14 @@ def peer_stock(stack, peer, figures, helpers=None, count=None):
             "calls": race._calls(operations)[0], "cost": race._calls(operations)[1],
             "errors": race._errors(operations) + (
                 peer.job_errors(since) if side == "oca" else []),
-            "jobs": sum(race._jobs_since(database, since).values())}
+            "jobs": sum(race._jobs_since(database, since).values()),
+            "job_states": race._jobs_since(database, since)}
         log(f"  {side}: {json.dumps(results[side], default=str)[:600]}")
     ours, oca = results["ours"], results["oca"]
     why = "" if oca["held"] == levels else (
         f"{levels - oca['held']} levels never reached the sandbox"
         f"{race._contract_verdict('InventoryLevelForItem')}"
+        + f"; its jobs when the wait ended: {oca['job_states']}"
         + (f"; {'; '.join(oca['errors'])[:200]}" if oca["errors"] else
            f"; {bound} variants bound"))
     figures.add("stock_levels_held", ours["held"], oca["held"], "levels",

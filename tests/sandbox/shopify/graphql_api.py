@@ -205,7 +205,9 @@ class GraphQLService:
         requested = calculator.operation_cost(operation)
         limit = self.throttle.single_query_max_cost
         if requested > limit:
-            record(label, requested, 0, "max_cost_exceeded")
+            record(label, requested, 0, "max_cost_exceeded",
+                   error=f"Query cost is {requested}, which exceeds the single query max cost "
+                         f"limit ({limit}).")
             return {"errors": [{
                 "message": f"Query cost is {requested}, which exceeds the single query max "
                            f"cost limit ({limit}).\n\nSee {RATE_LIMIT_DOC} for more information "
