@@ -119,3 +119,16 @@ def test_media_and_collections_are_empty_connections_and_bulk_operation_by_id(
     other = shopify_sandbox.store.add_app("other")["token"]
     assert shopify_graphql(query, {"id": operation_id}, token=other).json()["data"] == {
         "bulkOperation": None}
+
+
+def test_current_app_installation_lists_the_tokens_scopes(shopify_sandbox, shopify_graphql):
+    query = "{ currentAppInstallation { id accessScopes { handle } } }"
+    limited = shopify_sandbox.store.add_token(scopes=["read_orders", "read_products"])
+    answer = shopify_graphql(query, token=limited, version="2026-01").json()
+    assert answer["data"]["currentAppInstallation"] == {
+        "id": "gid://shopify/AppInstallation/1",
+        "accessScopes": [{"handle": "read_orders"}, {"handle": "read_products"}]}
+    other = shopify_sandbox.store.add_app("other")["token"]
+    installation = shopify_graphql(query, token=other).json()["data"]["currentAppInstallation"]
+    assert installation["id"] == "gid://shopify/AppInstallation/2"
+    assert {"handle": "write_inventory"} in installation["accessScopes"]

@@ -214,6 +214,16 @@ def _bulk_operations(_root, info, **args):
                         SORT_KEYS[args.get("sortKey") or "CREATED_AT"])
 
 
+def _current_app_installation(_root, info):
+    """The calling app's installation (the store's own app is 1, others follow by name)."""
+    store = info.context["store"]
+    app = store.token_app(info.context.get("token"))
+    number = 1 if app is None else 2 + sorted(store.other_apps).index(app)
+    return {"_type": "AppInstallation", "id": number, "accessScopes": [
+        {"handle": scope, "description": f"Access scope {scope}"}
+        for scope in sorted(info.context["scopes"])]}
+
+
 def _current_bulk_operation(_root, info, type="QUERY"):
     operations = [op for op in info.context["store"].bulk_operations.values()
                   if op["type"] == type and op.get("token") == info.context.get("token")]
@@ -251,6 +261,7 @@ QUERY_RESOLVERS = {
     "webhookSubscriptions": _list_resolver("webhook_subscriptions", _webhook_subscriptions),
     "currentBulkOperation": _current_bulk_operation,
     "bulkOperations": _bulk_operations,
+    "currentAppInstallation": _current_app_installation,
     "bulkOperation": lambda _root, info, id: next(
         iter(op for op in _own_bulk_operations(info.context["store"], info)
              if op["id"] == parse_gid(id, "BulkOperation")), None),
