@@ -132,3 +132,26 @@ def test_current_app_installation_lists_the_tokens_scopes(shopify_sandbox, shopi
     installation = shopify_graphql(query, token=other).json()["data"]["currentAppInstallation"]
     assert installation["id"] == "gid://shopify/AppInstallation/2"
     assert {"handle": "write_inventory"} in installation["accessScopes"]
+
+
+def test_webhook_subscription_update_moves_the_apps_own_subscription_only(
+        shopify_sandbox, shopify_graphql):
+    update = """mutation($id: ID!, $s: WebhookSubscriptionInput!) {
+        webhookSubscriptionUpdate(id: $id, webhookSubscription: $s) {
+        webhookSubscription { id endpoint { ... on WebhookHttpEndpoint { callbackUrl } } }
+        userErrors { field message } } }"""
+    created = shopify_graphql(SUBSCRIBE, {"topic": "ORDERS_CREATE", "subscription": {
+        "callbackUrl": "https://example.com/old"}}).json()
+    subscription = created["data"]["webhookSubscriptionCreate"]["webhookSubscription"]["id"]
+    other = shopify_sandbox.store.add_app("other")["token"]
+    refused = shopify_graphql(update, {"id": subscription, "s": {
+        "callbackUrl": "https://example.com/stolen"}}, token=other).json()
+    assert refused["data"]["webhookSubscriptionUpdate"] == {"webhookSubscription": None,
+        "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+    moved = shopify_graphql(update, {"id": subscription, "s": {
+        "callbackUrl": "https://example.com/new"}}).json()["data"]["webhookSubscriptionUpdate"]
+    assert moved["userErrors"] == []
+    assert moved["webhookSubscription"]["endpoint"] == {"callbackUrl": "https://example.com/new"}
+    with shopify_sandbox.store.lock:
+        urls = {s["callback_url"] for s in shopify_sandbox.store.webhook_subscriptions.values()}
+    assert "https://example.com/new" in urls and "https://example.com/old" not in urls

@@ -157,6 +157,28 @@ def create_subscription(store, topic, callback_url, *, api_version=None, include
                         format=format_, app=app)
 
 
+def webhook_subscription_update(_root, info, id, webhookSubscription):
+    """Change the calling app's subscription (address, format, fields, filter); another
+    app's subscription does not exist for it."""
+    store = info.context["store"]
+    app = store.token_app(info.context.get("token"))
+    url = webhookSubscription.get("callbackUrl") or webhookSubscription.get("uri")
+    with store.lock:
+        record = store.webhook_subscriptions.get(parse_gid(id, "WebhookSubscription"))
+        if record is None or record.get("app") != app:
+            return {"webhookSubscription": None, "userErrors": [user_error(
+                ["id"], "Webhook subscription does not exist")]}
+        if url is not None and not URL.match(url):
+            return {"webhookSubscription": None, "userErrors": [user_error(
+                ["webhookSubscription", "callbackUrl"], "Address is invalid")]}
+        changes = {"callback_url": url, "format": webhookSubscription.get("format"),
+                   "include_fields": webhookSubscription.get("includeFields"),
+                   "filter": webhookSubscription.get("filter")}
+        record.update({key: value for key, value in changes.items() if value is not None})
+        store.touch(record)
+    return {"webhookSubscription": record, "userErrors": []}
+
+
 def webhook_subscription_delete(_root, info, id):
     store = info.context["store"]
     app = store.token_app(info.context.get("token"))
@@ -198,5 +220,6 @@ MUTATIONS = {
     "fulfillmentTrackingInfoUpdate": fulfillment_tracking_info_update,
     "webhookSubscriptionCreate": webhook_subscription_create,
     "webhookSubscriptionDelete": webhook_subscription_delete,
+    "webhookSubscriptionUpdate": webhook_subscription_update,
     "stagedUploadsCreate": staged_uploads_create,
 }
