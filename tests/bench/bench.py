@@ -41,10 +41,15 @@ RC_BENCH_SALESFORCE_PORT (8712), RC_BENCH_TIMEOUT (seconds to wait for ingestion
 RC_BENCH_STEADY_ORDERS (15), RC_BENCH_STEADY_SECONDS (2), RC_BENCH_STOCK_LEVELS (10000),
 RC_BENCH_STOCK_CHANGES (30), RC_BENCH_STOCK_CHANGE_SECONDS (0.75),
 RC_BENCH_CATALOGUE_PRODUCTS (2000), RC_BENCH_CATALOGUE_FOLLOW (60),
-RC_BENCH_PHASES (intake,ingestion,latency,stock,stock_latency,catalogue,picking).
+RC_BENCH_PHASES (intake,ingestion,latency,stock,stock_latency,catalogue,picking,peer).
 8. picking validation during a stock export (``picking.py``): ``picking_validate_during_export
    _p95`` against the same validation with no export running (target <= 1.5x); settings
    RC_BENCH_PICKINGS (15), RC_BENCH_PICK_VARIANTS (200), RC_BENCH_PICK_SLOW_CALL (4 s).
+9. peer race (``peer.py``, docs/peer-race.md): the OCA Shopify connector from PyPI in a second
+   database (RC_BENCH_PEER_DB, default the bench database + ``_oca``) on its own Odoo
+   (RC_BENCH_PEER_PORT, default RC_BENCH_PORT + 10), against the same sandbox over HTTPS
+   (RC_BENCH_PEER_TLS_PORT, default any free port); the same orders and stock changes given to
+   both: ``BENCH peer_<name>_ours=… peer_<name>_oca=… ratio=…`` and its own table.
 The serialization conflicts counted in the Odoo logs are a figure (target 0).
 """
 
@@ -78,13 +83,16 @@ TIMEOUT = float(os.environ.get("RC_BENCH_TIMEOUT", "600"))
 STOCK_LEVELS = int(os.environ.get("RC_BENCH_STOCK_LEVELS", "10000"))
 PHASES = os.environ.get(
     "RC_BENCH_PHASES",
-    "intake,ingestion,latency,stock,stock_latency,catalogue,picking").split(",")
+    "intake,ingestion,latency,stock,stock_latency,catalogue,picking,peer").split(",")
 STEADY_ORDERS = int(os.environ.get("RC_BENCH_STEADY_ORDERS", "15"))
 STEADY_SECONDS = float(os.environ.get("RC_BENCH_STEADY_SECONDS", "2"))
 STOCK_CHANGES = int(os.environ.get("RC_BENCH_STOCK_CHANGES", "30"))
 STOCK_CHANGE_SECONDS = float(os.environ.get("RC_BENCH_STOCK_CHANGE_SECONDS", "0.75"))
 CATALOGUE_PRODUCTS = int(os.environ.get("RC_BENCH_CATALOGUE_PRODUCTS", "2000"))
 CATALOGUE_FOLLOW = float(os.environ.get("RC_BENCH_CATALOGUE_FOLLOW", "60"))
+PEER_DB = os.environ.get("RC_BENCH_PEER_DB", f"{DATABASE}_oca")
+PEER_PORT = int(os.environ.get("RC_BENCH_PEER_PORT", str(ODOO_PORT + 10)))
+PEER_TLS_PORT = int(os.environ.get("RC_BENCH_PEER_TLS_PORT", "0"))
 
 MB = 1024 * 1024
 
@@ -705,6 +713,11 @@ def main():
                 bench_catalogue(stack, figures)
             if "picking" in PHASES:
                 bench_picking(stack, figures, bind_seeded_variants, odoo_script)
+            if "peer" in PHASES:
+                from tests.bench.peer import bench_peer
+
+                bench_peer(stack, figures, database=PEER_DB, port=PEER_PORT,
+                           tls_port=PEER_TLS_PORT, helpers=(bind_seeded_variants, odoo_script))
         finally:
             sampler.stop()
         figures.add("worker_rss_peak", sampler.peak_worker / MB, "MB", "<600MB",

@@ -6,7 +6,8 @@ and its Shopify binding, without exporting anything.
 ``... change QUANTITY [PREFIX]``: set every bench product's (default code starting with PREFIX,
 default ``BENCHSTOCK-``) quantity on hand at WH/Stock to QUANTITY in one transaction (the
 connector marks the bindings dirty and enqueues one export job).
-``... rerun``: mark every bench binding dirty without changing anything and enqueue the export.
+``... rerun [- PREFIX]``: mark every bench binding dirty without changing anything and enqueue
+the export.
 Prints one JSON line.
 """
 
@@ -52,7 +53,7 @@ def main(config, database, command, argument=None, prefix=PREFIX):
             result = {"products": len(products)}
         elif command == "rerun":
             bindings = env["retail.product.binding"].search(
-                [("backend_id", "=", backend.id), ("odoo_id.default_code", "=like", PREFIX + "%")])
+                [("backend_id", "=", backend.id), ("odoo_id.default_code", "=like", prefix + "%")])
             bindings.write({"export_pending": True})
             backend._schedule_export("stock")
             result = {"bindings": len(bindings)}

@@ -62,8 +62,13 @@ class OdooServer:
     """One Odoo server (prefork: master, HTTP workers, cron worker, queue_job runner)."""
 
     def __init__(self, database, port, workdir, *, workers=2, cron_threads=1, runner=True,
-                 channels="root:2,root.retail:2", log_level="warn"):
+                 channels="root:2,root.retail:2", log_level="warn", modules=None,
+                 extra_env=None):
         self.database, self.port, self.workdir = database, port, Path(workdir)
+        # modules: what install() installs (our addons by default); extra_env: added to the
+        # environment of the Odoo processes (e.g. the CA the peer race's Odoo trusts)
+        self.modules = modules or odoo_env.ADDONS
+        self.extra_env = dict(extra_env or {})
         self.workers, self.cron_threads, self.runner = workers, cron_threads, runner
         self.channels, self.log_level = channels, log_level
         self.process = None
@@ -97,11 +102,14 @@ class OdooServer:
         config = self.write_config(runner=False)
         subprocess.run(
             [sys.executable, odoo_env.ODOO_SERVER, "-c", str(config), "-d", self.database,
-             "-i", ",".join(odoo_env.ADDONS), "--stop-after-init", "--workers=0",
+             "-i", ",".join(self.modules), "--stop-after-init", "--workers=0",
              "--log-level=warn", "--without-demo=all"],
-            env=odoo_env.python_env(), cwd="/", check=True,
+            env=self.env(), cwd="/", check=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+
+    def env(self):
+        return dict(odoo_env.python_env(), **self.extra_env)
 
     def start(self, runner=None, timeout=120):
         """Start Odoo (with the queue_job runner unless ``runner=False``) and wait for it."""
@@ -111,7 +119,7 @@ class OdooServer:
         self.process = subprocess.Popen(
             [sys.executable, odoo_env.ODOO_SERVER, "-c", str(config), "-d", self.database,
              f"--logfile={self.logfile}"],
-            env=odoo_env.python_env(), cwd="/", start_new_session=True,
+            env=self.env(), cwd="/", start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self.wait_ready(timeout)

@@ -133,6 +133,12 @@ class SandboxControl:
         return self._call("POST", "/tokens", {"token": token, "scopes": scopes,
                                               "expires_in": expires_in})["token"]
 
+    def add_app(self, name, client_secret=None, token=None):
+        """Install another app (own client secret, own token, own webhook subscriptions);
+        returns {"token", "client_secret"}."""
+        return self._call("POST", "/apps", {"name": name, "client_secret": client_secret,
+                                            "token": token})
+
     def uninstall_app(self):
         return self._call("POST", "/app/uninstall", {})
 

@@ -205,6 +205,10 @@ def _add_token(sandbox, body, _match):
     return 201, {"token": token}
 
 
+def _add_app(sandbox, body, _match):
+    return 201, sandbox.store.add_app(body["name"], body.get("client_secret"), body.get("token"))
+
+
 def _uninstall(sandbox, _body, _match):
     store = sandbox.store
     ids = sandbox.webhooks.send("app/uninstalled", shop_payload(store, store.shop))
@@ -300,6 +304,7 @@ ROUTES = [
     ("POST", r"/products/(?P<id>\d+)", _update_product),
     ("POST", r"/customers", _add_customer),
     ("POST", r"/tokens", _add_token),
+    ("POST", r"/apps", _add_app),
     ("POST", r"/app/uninstall", _uninstall),
     ("POST", r"/app/secret", _rotate_secret),
     ("GET", r"/counters", lambda s, b, m: (200, s.counters.snapshot())),

@@ -6,6 +6,7 @@ body Shopify would send: ``data``, ``errors`` in Shopify's wording (``undefinedF
 ``MAX_COST_EXCEEDED``, ``INTERNAL_SERVER_ERROR``) and always ``extensions.cost``.
 """
 
+import functools
 import re
 import sys
 import threading
@@ -92,7 +93,9 @@ def cost_extension(requested, actual, bucket):
 
 
 class Counters:
-    """Calls, cost and outcomes per operation name, for the control API and benchmarks."""
+    """Calls, cost and outcomes per operation name, for the control API and benchmarks; the
+    same per access token under ``tokens`` (two apps on one store, e.g. the peer race), with
+    the last error message of an operation that had one."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -101,16 +104,23 @@ class Counters:
     def reset(self):
         with self.lock:
             self.operations = {}
+            self.tokens = {}
             self.http = {}
 
-    def record(self, operation, requested=0, actual=0, outcome="ok"):
+    def record(self, operation, requested=0, actual=0, outcome="ok", token=None, error=None):
         with self.lock:
-            entry = self.operations.setdefault(operation, {
-                "calls": 0, "requested_cost": 0, "actual_cost": 0, "outcomes": {}})
-            entry["calls"] += 1
-            entry["requested_cost"] += requested or 0
-            entry["actual_cost"] += actual or 0
-            entry["outcomes"][outcome] = entry["outcomes"].get(outcome, 0) + 1
+            tables = [self.operations]
+            if token:
+                tables.append(self.tokens.setdefault(token, {}))
+            for table in tables:
+                entry = table.setdefault(operation, {
+                    "calls": 0, "requested_cost": 0, "actual_cost": 0, "outcomes": {}})
+                entry["calls"] += 1
+                entry["requested_cost"] += requested or 0
+                entry["actual_cost"] += actual or 0
+                entry["outcomes"][outcome] = entry["outcomes"].get(outcome, 0) + 1
+                if error:
+                    entry["last_error"] = error
 
     def record_http(self, key):
         with self.lock:
@@ -122,6 +132,9 @@ class Counters:
                      "actual_cost": sum(e["actual_cost"] for e in self.operations.values())}
             return {"operations": {k: dict(v, outcomes=dict(v["outcomes"]))
                                    for k, v in self.operations.items()},
+                    "tokens": {token: {k: dict(v, outcomes=dict(v["outcomes"]))
+                                       for k, v in table.items()}
+                               for token, table in self.tokens.items()},
                     "http": dict(self.http), "total": total}
 
 
@@ -165,6 +178,7 @@ class GraphQLService:
     def handle(self, body, context, force_throttled=False):
         """Answer one GraphQL request body; returns the response JSON (a dict)."""
         bucket = self.throttle.bucket(context["token"])
+        record = functools.partial(self.counters.record, token=context.get("token"))
         query, variables = body.get("query"), body.get("variables") or {}
         operation_name = body.get("operationName") or None
         try:
@@ -173,7 +187,7 @@ class GraphQLService:
             message = error.message.replace("Syntax Error: ", "").rstrip(".")
             location = error.locations[0] if error.locations else None
             where = f" at [{location.line}, {location.column}]" if location else ""
-            self.counters.record("syntax_error", outcome="syntax_error")
+            record("syntax_error", outcome="syntax_error")
             return {"errors": [{"message": f"syntax error, {message}{where}",
                                 "locations": [loc._asdict() for loc in error.locations or []]}],
                     "extensions": {"cost": cost_extension(0, 0, bucket)}}
@@ -183,14 +197,17 @@ class GraphQLService:
         if not problems and operation is None:
             problems = [GraphQLError(f"Unknown operation named '{operation_name}'.")]
         if problems:
-            self.counters.record(label, outcome="invalid")
-            return {"errors": [shape_error(p) for p in problems],
+            errors = [shape_error(p) for p in problems]
+            record(label, outcome="invalid", error=errors[0].get("message"))
+            return {"errors": errors,
                     "extensions": {"cost": cost_extension(0, 0, bucket)}}
         calculator = CostCalculator(schema, document, variables)
         requested = calculator.operation_cost(operation)
         limit = self.throttle.single_query_max_cost
         if requested > limit:
-            self.counters.record(label, requested, 0, "max_cost_exceeded")
+            record(label, requested, 0, "max_cost_exceeded",
+                   error=f"Query cost is {requested}, which exceeds the single query max cost "
+                         f"limit ({limit}).")
             return {"errors": [{
                 "message": f"Query cost is {requested}, which exceeds the single query max "
                            f"cost limit ({limit}).\n\nSee {RATE_LIMIT_DOC} for more information "
@@ -201,7 +218,7 @@ class GraphQLService:
                                "maxCost": limit, "documentation": RATE_LIMIT_DOC}}],
                 "extensions": {"cost": cost_extension(requested, None, bucket)}}
         if force_throttled or not bucket.try_debit(requested):
-            self.counters.record(label, requested, 0, "throttled")
+            record(label, requested, 0, "throttled")
             return {"errors": [{"message": "Throttled", "extensions": {
                 "code": "THROTTLED", "documentation": RATE_LIMIT_DOC}}],
                 "extensions": {"cost": cost_extension(requested, None, bucket)}}
@@ -224,5 +241,6 @@ class GraphQLService:
         response["extensions"] = extensions
         outcome = "ok" if not errors else (
             (errors[0].get("extensions") or {}).get("code") or "error")
-        self.counters.record(label, requested, actual, outcome)
+        record(label, requested, actual, outcome,
+               error=errors[0].get("message") if errors else None)
         return response

@@ -15,7 +15,9 @@ from .store import parse_gid
 TOPICS = {
     "APP_UNINSTALLED": "app/uninstalled", "BULK_OPERATIONS_FINISH": "bulk_operations/finish",
     "CUSTOMERS_CREATE": "customers/create", "CUSTOMERS_DELETE": "customers/delete",
-    "CUSTOMERS_UPDATE": "customers/update", "FULFILLMENTS_CREATE": "fulfillments/create",
+    "CUSTOMERS_UPDATE": "customers/update", "DRAFT_ORDERS_CREATE": "draft_orders/create",
+    "DRAFT_ORDERS_DELETE": "draft_orders/delete", "DRAFT_ORDERS_UPDATE": "draft_orders/update",
+    "FULFILLMENTS_CREATE": "fulfillments/create",
     "FULFILLMENTS_UPDATE": "fulfillments/update",
     "INVENTORY_ITEMS_UPDATE": "inventory_items/update",
     "INVENTORY_LEVELS_CONNECT": "inventory_levels/connect",
@@ -128,8 +130,9 @@ def webhook_subscription_create(_root, info, topic, webhookSubscription):
     if not url or not URL.match(url):
         return {"webhookSubscription": None, "userErrors": [user_error(
             ["webhookSubscription", "callbackUrl"], "Address is invalid")]}
+    app = store.token_app(info.context.get("token"))
     with store.lock:
-        if any(s["topic"] == topic and s["callback_url"] == url
+        if any(s["topic"] == topic and s["callback_url"] == url and s.get("app") == app
                for s in store.webhook_subscriptions.values()):
             return {"webhookSubscription": None, "userErrors": [user_error(
                 ["webhookSubscription", "callbackUrl"],
@@ -138,25 +141,54 @@ def webhook_subscription_create(_root, info, topic, webhookSubscription):
             store, topic, url, api_version=info.context.get("version"),
             include_fields=webhookSubscription.get("includeFields"),
             filter_=webhookSubscription.get("filter"),
-            format_=webhookSubscription.get("format") or "JSON")
+            format_=webhookSubscription.get("format") or "JSON", app=app)
     return {"webhookSubscription": record, "userErrors": []}
 
 
 def create_subscription(store, topic, callback_url, *, api_version=None, include_fields=None,
-                        filter_=None, format_="JSON"):
-    """Store a subscription; ``topic`` may be the enum (ORDERS_CREATE) or REST string."""
+                        filter_=None, format_="JSON", app=None):
+    """Store a subscription; ``topic`` may be the enum (ORDERS_CREATE) or REST string;
+    ``app``: the other app that owns it (None: the store's own app)."""
     if topic not in TOPICS:
         topic = next(k for k, v in TOPICS.items() if v == topic)
     return store.insert("webhook_subscriptions", "WebhookSubscription", topic=topic,
                         callback_url=callback_url, api_version=api_version,
                         include_fields=list(include_fields or []), filter=filter_,
-                        format=format_)
+                        format=format_, app=app)
+
+
+def webhook_subscription_update(_root, info, id, webhookSubscription):
+    """Change the calling app's subscription (address, format, fields, filter); another
+    app's subscription does not exist for it."""
+    store = info.context["store"]
+    app = store.token_app(info.context.get("token"))
+    url = webhookSubscription.get("callbackUrl") or webhookSubscription.get("uri")
+    with store.lock:
+        record = store.webhook_subscriptions.get(parse_gid(id, "WebhookSubscription"))
+        if record is None or record.get("app") != app:
+            return {"webhookSubscription": None, "userErrors": [user_error(
+                ["id"], "Webhook subscription does not exist")]}
+        if url is not None and not URL.match(url):
+            return {"webhookSubscription": None, "userErrors": [user_error(
+                ["webhookSubscription", "callbackUrl"], "Address is invalid")]}
+        changes = {"callback_url": url, "format": webhookSubscription.get("format"),
+                   "include_fields": webhookSubscription.get("includeFields"),
+                   "filter": webhookSubscription.get("filter")}
+        record.update({key: value for key, value in changes.items() if value is not None})
+        store.touch(record)
+    return {"webhookSubscription": record, "userErrors": []}
 
 
 def webhook_subscription_delete(_root, info, id):
     store = info.context["store"]
+    app = store.token_app(info.context.get("token"))
     with store.lock:
-        record = store.webhook_subscriptions.pop(parse_gid(id, "WebhookSubscription"), None)
+        key = parse_gid(id, "WebhookSubscription")
+        record = store.webhook_subscriptions.get(key)
+        if record is not None and record.get("app") == app:
+            store.webhook_subscriptions.pop(key)
+        else:
+            record = None
     if record is None:
         return {"deletedWebhookSubscriptionId": None, "userErrors": [user_error(
             ["id"], "Webhook subscription does not exist")]}
@@ -188,5 +220,6 @@ MUTATIONS = {
     "fulfillmentTrackingInfoUpdate": fulfillment_tracking_info_update,
     "webhookSubscriptionCreate": webhook_subscription_create,
     "webhookSubscriptionDelete": webhook_subscription_delete,
+    "webhookSubscriptionUpdate": webhook_subscription_update,
     "stagedUploadsCreate": staged_uploads_create,
 }

@@ -27,7 +27,7 @@ NODE_TABLES = {
 #: root field (query or mutation) -> required access scope
 ROOT_SCOPES = {
     "locations": "read_locations", "location": "read_locations",
-    "products": "read_products", "product": "read_products",
+    "products": "read_products", "product": "read_products", "collections": "read_products",
     "productVariants": "read_products", "productVariant": "read_products",
     "inventoryItems": "read_inventory", "inventoryItem": "read_inventory",
     "inventoryLevel": "read_inventory", "customers": "read_customers",
@@ -138,7 +138,11 @@ def _list_resolver(table, records=None):
     def resolve(_root, info, **args):
         store = info.context["store"]
         with store.lock:
-            items = records(store, args) if records else list(getattr(store, table).values())
+            if records is _webhook_subscriptions:
+                items = records(store, args, store.token_app(info.context.get("token")))
+            else:
+                items = records(store, args) if records else list(
+                    getattr(store, table).values())
             items = search(items, args.get("query"), _search_fields(store)[table],
                            info.context, info.path.as_list())
             sort = SORT_KEYS.get(args.get("sortKey") or "ID", SORT_KEYS["ID"])
@@ -184,8 +188,9 @@ _NODE_SCOPE_FIELD = {"Product": "product", "ProductVariant": "product", "Order":
                      "ShopifyPaymentsBalanceTransaction": "shopifyPaymentsAccount"}
 
 
-def _webhook_subscriptions(store, args):
-    items = list(store.webhook_subscriptions.values())
+def _webhook_subscriptions(store, args, app=None):
+    """The subscriptions of the calling app only (``app``: its name, None = the store's)."""
+    items = [s for s in store.webhook_subscriptions.values() if s.get("app") == app]
     if args.get("topics"):
         items = [s for s in items if s["topic"] in args["topics"]]
     if args.get("callbackUrl"):
@@ -207,6 +212,16 @@ def _bulk_operations(_root, info, **args):
                        info.path.as_list())
         return paginate(items, args, info.context,
                         SORT_KEYS[args.get("sortKey") or "CREATED_AT"])
+
+
+def _current_app_installation(_root, info):
+    """The calling app's installation (the store's own app is 1, others follow by name)."""
+    store = info.context["store"]
+    app = store.token_app(info.context.get("token"))
+    number = 1 if app is None else 2 + sorted(store.other_apps).index(app)
+    return {"_type": "AppInstallation", "id": number, "accessScopes": [
+        {"handle": scope, "description": f"Access scope {scope}"}
+        for scope in sorted(info.context["scopes"])]}
 
 
 def _current_bulk_operation(_root, info, type="QUERY"):
@@ -246,6 +261,12 @@ QUERY_RESOLVERS = {
     "webhookSubscriptions": _list_resolver("webhook_subscriptions", _webhook_subscriptions),
     "currentBulkOperation": _current_bulk_operation,
     "bulkOperations": _bulk_operations,
+    "currentAppInstallation": _current_app_installation,
+    "bulkOperation": lambda _root, info, id: next(
+        iter(op for op in _own_bulk_operations(info.context["store"], info)
+             if op["id"] == parse_gid(id, "BulkOperation")), None),
+    # the store models no collections: an empty, paginated connection
+    "collections": lambda _root, info, **args: paginate([], args, info.context),
     # null until the store uses Shopify Payments (its first payout)
     "shopifyPaymentsAccount": lambda _root, info: info.context["store"].payments_account,
 }

@@ -154,6 +154,8 @@ TYPE_RESOLVERS = {
         "variants": connection(
             lambda s, i: [store_of(i).variants[v] for v in s["variant_ids"]],
             lambda v: v["position"]),
+        "media": connection(lambda s, i: []),
+        "collections": connection(lambda s, i: []),
     },
     "ProductVariant": {
         "title": lambda s, i: store_of(i).variant_title(s),
@@ -162,6 +164,7 @@ TYPE_RESOLVERS = {
         "inventoryQuantity": lambda s, i: store_of(i).inventory_quantity(s),
         "inventoryItem": lambda s, i: store_of(i).inventory_items[s["inventory_item_id"]],
         "product": lambda s, i: store_of(i).products[s["product_id"]],
+        "media": connection(lambda s, i: []),
     },
     "InventoryItem": {
         "unitCost": lambda s, i: (money_v2(s["unit_cost"], currency_of(i))
@@ -189,6 +192,7 @@ TYPE_RESOLVERS = {
             and (not locationIds or gid("Location", c["location_id"]) in locationIds)],
     },
     "Customer": {
+        "taxExempt": lambda s, i: bool(s.get("tax_exempt")),
         "displayName": lambda s, i: (f"{s.get('first_name') or ''} "
                                      f"{s.get('last_name') or ''}").strip() or s.get("email")
         or "",
@@ -383,5 +387,5 @@ def bind_type_resolvers(schema):
             graphql_type.fields[field_name].resolve = (
                 lambda source, info, _r=resolver, **args: _r(source, info, **args))
     for abstract in ("Node", "DiscountApplication", "PricingValue",
-                     "WebhookSubscriptionEndpoint"):
+                     "WebhookSubscriptionEndpoint", "Media"):
         schema.type_map[abstract].resolve_type = _resolve_type

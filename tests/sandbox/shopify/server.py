@@ -46,8 +46,11 @@ class ShopifySandbox:
 
     def __init__(self, host="127.0.0.1", port=0, *, seed=True, api_versions=SUPPORTED_VERSIONS,
                  webhook_backoff_factor=0.001, webhook_max_retries=8, webhook_timeout=5.0,
-                 bulk_delay=0.05, fault_seed=None, quiet=True):
+                 bulk_delay=0.05, fault_seed=None, quiet=True, tls=None, tls_port=0):
         self.host, self.requested_port, self.quiet = host, port, quiet
+        # tls: {"cert": path, "key": path} (``tls.make_certificates``) adds an HTTPS listener
+        # on ``tls_port`` (0 = any free port) serving the same store next to plain HTTP.
+        self.tls, self.requested_tls_port = tls, tls_port
         self.api_versions = tuple(api_versions)
         self.initial_seed = seed
         self.faults = FaultInjector(fault_seed)
@@ -60,7 +63,7 @@ class ShopifySandbox:
         self.store.emit = self._emit
         self.service = GraphQLService(self.store, self.throttle, self.counters)
         self.bulk_runner = BulkRunner(self.service, self.store, self._bulk_finished, bulk_delay)
-        self.httpd = None
+        self.httpd = self.httpsd = None
         self._thread = None
         self.seeded = self._load_initial_seed()
 
@@ -72,15 +75,34 @@ class ShopifySandbox:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="shopify-sandbox",
                                         daemon=True)
         self._thread.start()
+        if self.tls:
+            self.start_https(self.tls, self.requested_tls_port)
         self.webhooks.start()
         return self
 
+    def start_https(self, tls, port=0):
+        """Serve the Admin API over HTTPS too (``tls``: {"cert", "key"} paths) on ``port``;
+        plain HTTP keeps running. Returns ``https_base_url``."""
+        from .tls import server_context
+
+        self.tls = tls
+        self.httpsd = _TLSServer((self.host, port), _Handler)
+        self.httpsd.daemon_threads = True
+        self.httpsd.sandbox = self
+        # handshake in the request's thread (first read), not in the accept loop
+        self.httpsd.socket = server_context(self.tls["cert"], self.tls["key"]).wrap_socket(
+            self.httpsd.socket, server_side=True, do_handshake_on_connect=False)
+        threading.Thread(target=self.httpsd.serve_forever, name="shopify-sandbox-tls",
+                         daemon=True).start()
+        return self.https_base_url
+
     def stop(self):
         self.webhooks.stop()
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
+        for server in (self.httpd, self.httpsd):
+            if server:
+                server.shutdown()
+                server.server_close()
+        self.httpd = self.httpsd = None
 
     def __enter__(self):
         return self.start()
@@ -95,6 +117,15 @@ class ShopifySandbox:
     @property
     def base_url(self):
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def tls_port(self):
+        return self.httpsd.server_address[1] if self.httpsd else None
+
+    @property
+    def https_base_url(self):
+        """``https://127.0.0.1:tls_port`` when the HTTPS listener runs, else None."""
+        return f"https://{self.host}:{self.tls_port}" if self.httpsd else None
 
     @property
     def latest_version(self):
@@ -151,8 +182,9 @@ class ShopifySandbox:
         self.webhooks.send("bulk_operations/finish", bulk_operation_payload(self.store, record))
 
     # -- request handling ------------------------------------------------------------------
-    def handle(self, method, path, headers, body):
-        """Route one request; returns (status, headers, JSON-able body or bytes)."""
+    def handle(self, method, path, headers, body, base_url=None):
+        """Route one request; returns (status, headers, JSON-able body or bytes).
+        ``base_url``: the listener's own (https for the HTTPS one), for the URLs it answers."""
         parsed = urllib.parse.urlsplit(path)
         route = parsed.path
         if route.startswith("/_sandbox/"):
@@ -184,7 +216,8 @@ class ShopifySandbox:
             status, fault_headers, fault_body = self._fault_response(fault)
             return status, dict(extra, **fault_headers), fault_body
         context = {"store": self.store, "scopes": scopes, "version": version,
-                   "token": headers.get("X-Shopify-Access-Token"), "base_url": self.base_url,
+                   "token": headers.get("X-Shopify-Access-Token"),
+                   "base_url": base_url or self.base_url,
                    "bulk": False, "search": [], "bulk_runner": self.bulk_runner}
         response = self.service.handle(request, context, force_throttled=fault is not None)
         return 200, extra, response
@@ -274,14 +307,26 @@ class ShopifySandbox:
         return 201, {}, {"key": key, "size": len(content or b"")}
 
 
+class _TLSServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        import ssl
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            return  # a client that does not trust the CA (or hung up): its own error says so
+        super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, headers, payload = self.server.sandbox.handle(
-            self.command, self.path, self.headers, body)
+        sandbox = self.server.sandbox
+        base_url = sandbox.https_base_url if self.server is sandbox.httpsd else None
+        status, headers, payload = sandbox.handle(
+            self.command, self.path, self.headers, body, base_url)
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         headers = dict(headers)

@@ -113,6 +113,9 @@ class Store:
                         "previous_client_secret": None, "scopes": list(ALL_SCOPES)}
             self.tokens = {"shpat_sandbox_token": {"scopes": list(ALL_SCOPES),
                                                    "expires_at": None}}
+            # other apps installed on the store (name -> {"client_secret"}): each sees and
+            # is signed for its own webhook subscriptions only, as on Shopify
+            self.other_apps = {}
 
     def next_id(self):
         """A fresh numeric id (all tables share the sequence, as a sandbox may)."""
@@ -123,8 +126,27 @@ class Store:
         return self.shop["currency"]
 
     # -- auth ------------------------------------------------------------------------------
-    def add_token(self, token=None, scopes=None, expires_in=None):
-        """Register an access token; returns it. ``scopes`` None or "all" means every scope."""
+    def add_app(self, name, client_secret=None, token=None):
+        """Install another app on the store, with its own client secret and static token;
+        returns {"token", "client_secret"}."""
+        client_secret = client_secret or secrets.token_hex(16)
+        with self.lock:
+            self.other_apps[name] = {"client_secret": client_secret}
+        return {"token": self.add_token(token, app=name), "client_secret": client_secret}
+
+    def token_app(self, token):
+        """The app a token belongs to: None for the store's own app, else its name."""
+        with self.lock:
+            return (self.tokens.get(token or "") or {}).get("app")
+
+    def app_secret(self, app):
+        with self.lock:
+            return self.app["client_secret"] if app is None else \
+                self.other_apps[app]["client_secret"]
+
+    def add_token(self, token=None, scopes=None, expires_in=None, app=None):
+        """Register an access token; returns it. ``scopes`` None or "all" means every scope;
+        ``app``: the other app (``add_app``) it belongs to, None for the store's own app."""
         token = token or "shpat_" + secrets.token_hex(16)
         if scopes in (None, "all"):
             scopes = list(ALL_SCOPES)
@@ -133,6 +155,8 @@ class Store:
         expires_at = utcnow() + datetime.timedelta(seconds=expires_in) if expires_in else None
         with self.lock:
             self.tokens[token] = {"scopes": list(scopes), "expires_at": expires_at}
+            if app is not None:
+                self.tokens[token]["app"] = app
         return token
 
     def token_scopes(self, token):

@@ -80,6 +80,7 @@ class WebhookDispatcher:
             delivery = {
                 "webhook_id": str(uuid.uuid4()), "event_id": event_id, "topic": topic,
                 "subscription_id": subscription["id"], "url": subscription["callback_url"],
+                "app": subscription.get("app"),
                 "api_version": subscription.get("api_version") or self.default_version,
                 "triggered_at": triggered_at, "body": json.dumps(body_payload).encode(),
                 "state": "pending", "attempts": [], "duplicate": False}
@@ -149,7 +150,8 @@ class WebhookDispatcher:
         return {
             "Content-Type": "application/json", "User-Agent": "Shopify-Captain-Hook",
             "X-Shopify-Topic": delivery["topic"],
-            "X-Shopify-Hmac-Sha256": sign(self.store.app["client_secret"], delivery["body"]),
+            "X-Shopify-Hmac-Sha256": sign(self.store.app_secret(delivery.get("app")),
+                                          delivery["body"]),
             "X-Shopify-Shop-Domain": self.store.shop["myshopify_domain"],
             "X-Shopify-API-Version": delivery["api_version"],
             "X-Shopify-Webhook-Id": delivery["webhook_id"],
