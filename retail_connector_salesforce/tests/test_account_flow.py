@@ -1,5 +1,6 @@
 import json
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -136,6 +137,8 @@ class TestAccountFlow(SalesforceSandboxMixin, TransactionCase):
             event = self.events()
             self.assertEqual((event.state, event.error_kind), ("queued", "transient"))
             self.assertFalse(self.bindings(), "the failed attempt left no binding")
+            self.assertTrue(event.next_retry_at, "it waits for the backend's retry drain")
+            event.next_retry_at = fields.Datetime.now()  # as the clock would: the retry is due
             trap.perform_enqueued_jobs()
         self.assertEqual(event.state, "done")
         self.assertEqual(len(self.bindings()), 1)
