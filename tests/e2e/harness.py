@@ -98,7 +98,7 @@ class OdooServer:
         subprocess.run(
             [sys.executable, odoo_env.ODOO_SERVER, "-c", str(config), "-d", self.database,
              "-i", ",".join(odoo_env.ADDONS), "--stop-after-init", "--workers=0",
-             "--log-level=warn", "--without-demo=all"],
+             "--log-level=warn", odoo_env.NO_DEMO],
             env=odoo_env.python_env(), cwd="/", check=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
