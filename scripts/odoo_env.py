@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["retail_connector", "retail_connector_shopify", "retail_connector_salesforce"]
 BASE_MODULES = ["sale_stock", "account", "queue_job"]
@@ -77,8 +79,8 @@ def addons_path():
     odoo/odoo keeps them in ``addons`` beside the ``odoo`` package: both are taken.
     """
     code = (
-        "import os, odoo, odoo.addons; "
-        "package = os.path.dirname(odoo.__file__); "
+        "import os, odoo.release; "
+        "package = os.path.dirname(odoo.release.__file__); "
         "print(','.join(path for path in (os.path.join(package, 'addons'), "
         "os.path.join(os.path.dirname(package), 'addons')) if os.path.isdir(path)))"
     )
@@ -99,8 +101,26 @@ def addons_path():
         sys.exit(f"ERROR: queue_job is missing: run make test (it installs "
                  f"requirements-odoo{SERIES}.txt)")
     # RC_ADDONS_DIR: test the addons of another checkout (e.g. a clean export) from here.
-    paths.append(os.environ.get("RC_ADDONS_DIR", str(ROOT)))
+    paths.append(our_addons(os.environ.get("RC_ADDONS_DIR", str(ROOT))))
     return ",".join(paths)
+
+
+_EXPORTED = {}
+
+
+def our_addons(root):
+    """The folder holding our addons for this series: ``root`` itself when its manifests are
+    of this series, else their export for it (scripts/release.py), made once per process
+    under the git-ignored .venv folder."""
+    import release
+
+    if release.manifest_series(root=root) == SERIES:
+        return str(root)
+    if root not in _EXPORTED:
+        target = ROOT / ".venv" / f"addons-odoo{SERIES}"
+        release.export(SERIES, target, root=root)
+        _EXPORTED[root] = str(target)
+    return _EXPORTED[root]
 
 
 def db_args():

@@ -95,7 +95,7 @@ def _imported_source(series):
     """The source folder of the Odoo that this Python imports, if it is of ``series``."""
     probe = subprocess.run(
         [sys.executable, "-c",
-         "import os, odoo; print(os.path.dirname(os.path.dirname(odoo.__file__)))"],
+         "import os, odoo.release as r; print(os.path.dirname(os.path.dirname(r.__file__)))"],
         capture_output=True, text=True, cwd="/",
         env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
     )

@@ -3,6 +3,7 @@ from . import (
     exact_discount,
     product,
     queue_job,
+    res_groups,
     res_partner,
     retail_backend,
     retail_backend_circuit,

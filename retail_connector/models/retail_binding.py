@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .. import compat
 from ..canonical import parse_timestamp
 
 
@@ -33,7 +34,7 @@ class RetailBinding(models.AbstractModel):
     )
     external_url = fields.Char(compute="_compute_external_url")
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         (
             "backend_external_uniq",
             "unique(backend_id, external_id)",
@@ -44,7 +45,7 @@ class RetailBinding(models.AbstractModel):
             "unique(backend_id, odoo_id)",
             "This Odoo record is bound already on this backend.",
         ),
-    ]
+    ])
 
     @api.depends("external_id", "backend_id")
     def _compute_external_url(self):

@@ -2,6 +2,7 @@ from . import (
     test_access,
     test_canonical,
     test_circuit,
+    test_compat,
     test_concurrency,
     test_dry_run,
     test_event_flow,
