@@ -53,7 +53,8 @@ def run_odoo_tests(tags=None):
         f"--logfile={log_file}",
         "--log-level=info",
     )
-    print(f"Odoo tests of {', '.join(odoo_env.ADDONS)} in database {database}...", flush=True)
+    print(f"Odoo tests of {', '.join(odoo_env.ADDONS)} in database {database} (log: {log_file})...",
+          flush=True)
     try:
         result = subprocess.run(command, env=odoo_env.python_env(), cwd="/")
     finally:
