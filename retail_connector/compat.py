@@ -7,6 +7,8 @@ names. Each entry says what changed; when 18.0 is no longer supported, the 19.0 
 entry replaces its uses and the entry goes.
 """
 
+import contextlib
+
 from odoo import models, release
 
 SERIES = release.version_info[0]
@@ -79,3 +81,23 @@ def call_kw(model, name, args, kwargs):
     else:
         from odoo.api import call_kw as rpc_call
     return rpc_call(model, name, args, kwargs)
+
+
+def registry_test_mode(case):
+    """Make new cursors of the registry share the test's transaction until the test ends:
+    ``registry.enter_test_mode(cr)`` / ``leave_test_mode()`` (18.0) became the test case's
+    ``registry_enter_test_mode()`` (19.0), which registers its own cleanup."""
+    if SERIES >= 19:
+        case.registry_enter_test_mode()
+    else:
+        case.registry.enter_test_mode(case.cr)
+        case.addCleanup(case.registry.leave_test_mode)
+
+
+def outside_requests(case):
+    """Context manager under which an HttpCase serves requests that do not come from its
+    own opener or browser (a sandbox calling Odoo back): 18.0 serves them anyway; 19.0 refuses
+    a request without the test's cursor cookie unless told with ``allow_requests``."""
+    if SERIES >= 19:
+        return case.allow_requests(all_requests=True)
+    return contextlib.nullcontext()

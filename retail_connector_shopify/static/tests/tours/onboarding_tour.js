@@ -1,13 +1,23 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 const MAPPINGS = ".o_field_widget[name='mapping_ids']";
 const CHECKLIST = ".alert-info:has(.o_field_widget[name='setup_checklist'])";
 
 function openBackendsFromTheMenu() {
     return [
-        ...stepUtils.goToAppSteps("retail_connector.menu_retail_root", "Open Retail Connector"),
+        // Written out rather than web_tour's stepUtils, whose module moved in Odoo 19
+        // (@web_tour/tour_service/tour_utils -> @web_tour/tour_utils): one tour for both.
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button:enabled",
+            run: "click",
+        },
+        {
+            content: "Open Retail Connector",
+            trigger: ".o_app[data-menu-xmlid='retail_connector.menu_retail_root']",
+            run: "click",
+        },
         {
             content: "Open Backends",
             trigger: ".o_menu_sections [data-menu-xmlid='retail_connector.menu_retail_backend']",
