@@ -101,3 +101,24 @@ def outside_requests(case):
     if SERIES >= 19:
         return case.allow_requests(all_requests=True)
     return contextlib.nullcontext()
+
+
+def new_transaction(registry):
+    """The ORM transaction object of a new cursor: ``odoo.api.Transaction`` (18.0) moved to
+    ``odoo.orm.environments.Transaction`` (19.0)."""
+    if SERIES >= 19:
+        from odoo.orm.environments import Transaction
+    else:
+        from odoo.api import Transaction
+    return Transaction(registry)
+
+
+def registry_in_test_mode(registry):
+    """Whether new cursors of ``registry`` share a test's transaction: 18.0 asks the registry
+    (``in_test_mode()``); 19.0 patches the registry from the running test case, which says so."""
+    if SERIES < 19:
+        return registry.in_test_mode()
+    from odoo.modules import module
+
+    test = module.current_test
+    return bool(test) and bool(getattr(type(test), "_registry_patched", False))

@@ -269,11 +269,14 @@ def run_in_series(series, script, args, settings=None):
 
 
 def main(argv):
-    """``odoo_series.py run SCRIPT [ARGS]``: run SCRIPT in the first configured series
-    (``RC_ODOO_SERIES``); ``odoo_series.py python SERIES``: print that series' Python."""
+    """``odoo_series.py run SCRIPT [ARGS]``: run SCRIPT in the series being run
+    (``RC_ODOO_ACTIVE_SERIES``), else the first configured one (``RC_ODOO_SERIES``);
+    ``odoo_series.py python SERIES``: print that series' Python."""
     try:
         if len(argv) >= 2 and argv[0] == "run":
-            return run_in_series(series_list()[0], argv[1], argv[2:])
+            # Inside a series' run (make demo started by make test's demo test): that series.
+            series = os.environ.get("RC_ODOO_ACTIVE_SERIES") or series_list()[0]
+            return run_in_series(series, argv[1], argv[2:])
         if len(argv) == 2 and argv[0] == "python":
             print(ensure_venv(argv[1].removesuffix(".0")))
             return 0

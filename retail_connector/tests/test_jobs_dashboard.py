@@ -19,14 +19,14 @@ class TestConnectorJobs(RetailCase):
         self.assertEqual(
             Job.search([("uuid", "=", event.job_uuid)]).retail_backend_id, self.backend
         )
-        groups = Job.read_group(
+        # _read_group: the public read_group is deprecated in Odoo 19.
+        groups = Job._read_group(
             [("retail_backend_id", "=", self.backend.id)],
-            ["exec_time:sum"],
             ["retail_backend_id", "retail_flow"],
-            lazy=False,
+            ["__count", "exec_time:sum"],
         )
         self.assertEqual(
-            {group["retail_flow"]: group["__count"] for group in groups},
+            {flow: count for _backend, flow, count, _time in groups},
             {"customer": 1, "order": 1, "export products": 1},
         )
         self.assertTrue(other.job_uuid)
