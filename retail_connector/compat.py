@@ -122,3 +122,11 @@ def registry_in_test_mode(registry):
 
     test = module.current_test
     return bool(test) and bool(getattr(type(test), "_registry_patched", False))
+
+
+def stock_move_values(description, **values):
+    """Values of a new ``stock.move``: 18.0 requires its description as ``name``; 19.0
+    dropped the field."""
+    if SERIES < 19:
+        values["name"] = description
+    return values
