@@ -9,7 +9,6 @@ the methods and check each one.
 
 import functools
 
-from odoo import _
 from odoo.exceptions import AccessError
 
 USER_GROUP = "retail_connector.group_retail_user"
@@ -21,10 +20,11 @@ def check_group(env, group, action=""):
     if env.su or env.user.has_group(group):
         return
     name = env.ref(group, raise_if_not_found=False)
+    # env._: there is no ``self`` here for Odoo 19's ``_`` to find the language from.
     raise AccessError(
-        _(
+        env._(
             "%(action)s is reserved to the group %(group)s.",
-            action=action or _("This action"),
+            action=action or env._("This action"),
             group=name.full_name if name else group,
         )
     )

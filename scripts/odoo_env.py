@@ -1,7 +1,10 @@
 """Where Odoo, its addons and PostgreSQL are, for the test, demo and bench scripts.
 
-Odoo 18 is a prerequisite of this project, like PostgreSQL: it is installed in the Python that
-runs these scripts (``import odoo`` must work), or its source checkout is named by ``ODOO_SRC``.
+These scripts run in the virtual environment of one Odoo series (``.venv/odoo-18``, made by
+``scripts/odoo_series.py``, which `make` calls), where ``import odoo`` works;
+``RC_ODOO_ACTIVE_SERIES`` (set by it, default 18) says which series that is. Run by hand in
+another Python, ``import odoo`` must work there (or ``ODOO_SRC`` names a source checkout).
+PostgreSQL is a prerequisite.
 Settings come from the environment: ``PGHOST`` (127.0.0.1), ``PGPORT`` (5432), ``RC_DB_USER``
 (odoo), ``RC_DB_PASSWORD`` (empty), ``RC_DB_ADMIN_USER`` (postgres) and
 ``RC_DB_ADMIN_PASSWORD`` (or libpq's ``PGPASSWORD``), used to create the role when it is missing
@@ -15,13 +18,24 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["retail_connector", "retail_connector_shopify", "retail_connector_salesforce"]
 BASE_MODULES = ["sale_stock", "account", "queue_job"]
+SERIES = os.environ.get("RC_ODOO_ACTIVE_SERIES", "18").removesuffix(".0")
 ODOO_MISSING = """\
-Odoo 18 is a prerequisite and cannot be imported by {python}.
-Provide it as the README says ("Providing Odoo 18"): install Odoo 18.0 into this Python
-(pip install -e <odoo-18-source>), or set ODOO_SRC=<path of an Odoo 18.0 source checkout>."""
+Odoo {series}.0 cannot be imported by {python}.
+Run the suite through make (make test, make demo): it builds .venv/odoo-{series} with Odoo's
+source (see the README, "Odoo series and their set-up"). By hand, use that environment's
+Python, or set ODOO_SRC=<path of an Odoo {series}.0 source checkout>."""
+POSTGRES_MISSING = """\
+PostgreSQL is a prerequisite and does not answer on {host}:{port} ({error}).
+Install and start it (Debian/Ubuntu: apt-get install postgresql; then pg_ctlcluster <version>
+main start), or point PGHOST/PGPORT at a running server; the admin role is RC_DB_ADMIN_USER
+(postgres) with RC_DB_ADMIN_PASSWORD (trust authentication needs none)."""
+# Odoo 19 reads --without-demo as a boolean (and loads no demo data by default).
+NO_DEMO = "--without-demo=all" if SERIES == "18" else "--without-demo=True"
 
 DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
 DB_PORT = os.environ.get("PGPORT", "5432")
@@ -52,17 +66,23 @@ def check_odoo():
         cwd="/",
     )
     version = probe.stdout.strip()
-    if probe.returncode != 0 or version != "18.0":
+    if probe.returncode != 0 or version != f"{SERIES}.0":
         found = f" (found version {version})" if probe.returncode == 0 else ""
-        sys.exit("ERROR: " + ODOO_MISSING.format(python=sys.executable) + found)
+        sys.exit("ERROR: " + ODOO_MISSING.format(python=sys.executable, series=SERIES) + found)
     return version
 
 
 def addons_path():
-    """Odoo's own addons, where pip put OCA addons (queue_job), and this repository."""
+    """Odoo's own addons, where pip put OCA addons (queue_job), and this repository.
+
+    A nightly/packaged Odoo keeps every addon in ``odoo/addons``; a git checkout of
+    odoo/odoo keeps them in ``addons`` beside the ``odoo`` package: both are taken.
+    """
     code = (
-        "import os, odoo, odoo.addons; "
-        "print(os.path.join(os.path.dirname(odoo.__file__), 'addons'))"
+        "import os, odoo.release; "
+        "package = os.path.dirname(odoo.release.__file__); "
+        "print(','.join(path for path in (os.path.join(package, 'addons'), "
+        "os.path.join(os.path.dirname(package), 'addons')) if os.path.isdir(path)))"
     )
     odoo_addons = subprocess.run(
         [sys.executable, "-c", code],
@@ -72,16 +92,35 @@ def addons_path():
         env=python_env(),
         cwd="/",
     ).stdout.strip()
-    paths = [odoo_addons]
+    paths = odoo_addons.split(",")
     try:
         oca = importlib.metadata.distribution("odoo-addon-queue_job").locate_file("odoo/addons")
-        if str(oca) != odoo_addons:
+        if str(oca) not in paths:
             paths.append(str(oca))
     except importlib.metadata.PackageNotFoundError:
-        sys.exit("ERROR: queue_job is missing: pip install -r requirements.txt")
+        sys.exit(f"ERROR: queue_job is missing: run make test (it installs "
+                 f"requirements-odoo{SERIES}.txt)")
     # RC_ADDONS_DIR: test the addons of another checkout (e.g. a clean export) from here.
-    paths.append(os.environ.get("RC_ADDONS_DIR", str(ROOT)))
+    paths.append(our_addons(os.environ.get("RC_ADDONS_DIR", str(ROOT))))
     return ",".join(paths)
+
+
+_EXPORTED = {}
+
+
+def our_addons(root):
+    """The folder holding our addons for this series: ``root`` itself when its manifests are
+    of this series, else their export for it (scripts/release.py), made once per process
+    under the git-ignored .venv folder."""
+    import release
+
+    if release.manifest_series(root=root) == SERIES:
+        return str(root)
+    if root not in _EXPORTED:
+        target = ROOT / ".venv" / f"addons-odoo{SERIES}"
+        release.export(SERIES, target, root=root)
+        _EXPORTED[root] = str(target)
+    return _EXPORTED[root]
 
 
 def db_args():
@@ -124,7 +163,8 @@ def ensure_postgres(timeout=30):
                 started = True
                 _start_local_postgres()
             if time.time() > deadline:
-                sys.exit(f"ERROR: PostgreSQL does not answer on {DB_HOST}:{DB_PORT}: {exc}")
+                sys.exit("ERROR: " + POSTGRES_MISSING.format(
+                    host=DB_HOST, port=DB_PORT, error=str(exc).strip()))
             time.sleep(1)
     exists = psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{DB_USER}'", user=DB_ADMIN_USER)
     if not exists:
@@ -158,12 +198,19 @@ def odoo_command(*args):
     return [sys.executable, ODOO_SERVER, f"--addons-path={addons_path()}", *db_args(), *args]
 
 
+def requirement_files():
+    files = [ROOT / "requirements.txt", ROOT / f"requirements-odoo{SERIES}.txt"]
+    return [path for path in files if path.is_file()]
+
+
 def ensure_requirements():
-    """pip-install requirements.txt when one of its packages is missing or off its range."""
+    """pip-install our requirements when one of them is missing or off its range; only in a
+    virtual environment (outside one, say what is missing and stop)."""
     from packaging.requirements import Requirement
 
     missing = []
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    lines = [line for path in requirement_files() for line in path.read_text().splitlines()]
+    for line in lines:
         line = line.split("#")[0].strip()
         if not line:
             continue
@@ -175,12 +222,13 @@ def ensure_requirements():
             continue
         if not requirement.specifier.contains(version, prereleases=True):
             missing.append(f"{requirement} (found {version})")
+    if missing and sys.prefix == sys.base_prefix:
+        sys.exit(f"ERROR: missing in {sys.executable}: {', '.join(missing)}. Run the suite "
+                 "through make (it uses .venv/odoo-<series>); nothing is installed here.")
     if missing:
         print(f"Installing requirements: {', '.join(missing)}", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "-r", str(ROOT / "requirements.txt")],
-            check=True,
-        )
+        files = [arg for path in requirement_files() for arg in ("-r", str(path))]
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *files], check=True)
 
 
 def ensure_chromium():
@@ -237,7 +285,7 @@ def base_template():
             building,
             "-i",
             ",".join(BASE_MODULES),
-            "--without-demo=all",
+            NO_DEMO,
             "--stop-after-init",
             "--log-level=warn",
         ),

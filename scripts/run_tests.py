@@ -1,8 +1,10 @@
-"""`make test`: every addon's Odoo tests in a real Odoo 18 on PostgreSQL, then the pytest
-suites under tests/, and one closing line ``N passed, N failed``.
+"""`make test`: for every configured Odoo series (``RC_ODOO_SERIES``, default 18), every
+addon's Odoo tests in a real Odoo of that series on PostgreSQL, then the pytest suites under
+tests/, each series in its own virtual environment (scripts/odoo_series.py); one closing line
+``N passed, N failed`` for all series.
 
 Exits non-zero on any failure or error, when Odoo ran no test of one of the addons, and when
-Odoo 18 cannot be imported.
+an Odoo series cannot be set up.
 """
 
 import os
@@ -19,6 +21,7 @@ import odoo_env
 ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 ODOO_STATS = re.compile(r"odoo\.tests\.stats: (\w+): (\d+) tests")
 PYTEST_COUNT = re.compile(r"(\d+) (passed|failed|error|errors)\b")
+CLOSING_LINE = re.compile(r"^(\d+) passed, (\d+) failed$")
 
 
 def free_port():
@@ -42,7 +45,7 @@ def run_odoo_tests(tags=None):
         "--test-enable",
         f"--test-tags={tags}",
         "--stop-after-init",
-        "--without-demo=all",
+        odoo_env.NO_DEMO,
         f"--http-port={free_port()}",
         "--http-interface=127.0.0.1",
         "--workers=0",
@@ -50,7 +53,8 @@ def run_odoo_tests(tags=None):
         f"--logfile={log_file}",
         "--log-level=info",
     )
-    print(f"Odoo tests of {', '.join(odoo_env.ADDONS)} in database {database}...", flush=True)
+    print(f"Odoo tests of {', '.join(odoo_env.ADDONS)} in database {database} (log: {log_file})...",
+          flush=True)
     try:
         result = subprocess.run(command, env=odoo_env.python_env(), cwd="/")
     finally:
@@ -117,8 +121,59 @@ def run_pytest():
     return counts["passed"], failed
 
 
+def run_series(argv):
+    """Run this script once per configured series, each in its own environment; add up their
+    closing lines into one."""
+    import odoo_series
+
+    try:
+        names = odoo_series.series_list()
+    except odoo_series.SetupError as exc:
+        print(f"ERROR: {exc}")
+        print("0 passed, 1 failed")
+        return 1
+    passed = failed = 0
+    for series in names:
+        print(f"==== Odoo {series}.0 ====", flush=True)
+        try:
+            python = odoo_series.ensure_venv(series)
+        except odoo_series.SetupError as exc:
+            print(f"ERROR: Odoo {series}.0: {exc}", flush=True)
+            failed += 1
+            continue
+        process = subprocess.Popen(
+            [str(python), __file__, *argv],
+            env=dict(os.environ, RC_ODOO_ACTIVE_SERIES=series),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        closing = None
+        for line in process.stdout:
+            match = CLOSING_LINE.match(line.strip())
+            if match:
+                closing = match
+            else:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+        returncode = process.wait()
+        if closing:
+            series_passed, series_failed = int(closing.group(1)), int(closing.group(2))
+        else:
+            series_passed, series_failed = 0, 0
+        if returncode and not series_failed:
+            series_failed = 1
+        print(f"Odoo {series}.0: {series_passed} passed, {series_failed} failed", flush=True)
+        passed += series_passed
+        failed += series_failed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not passed else 0
+
+
 def main():
     import argparse
+
+    if "RC_ODOO_ACTIVE_SERIES" not in os.environ:
+        return run_series(sys.argv[1:])
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(

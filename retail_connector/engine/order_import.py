@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from odoo import _, fields
 
+from .. import compat
 from ..canonical import Customer
 from ..errors import DataError, IgnoredEvent
 from ..models.exact_discount import display_discount
@@ -269,7 +270,9 @@ class OrderImporter:
                     ),
                     "retail_discount_amount": float(line.discount_amount),
                     "retail_ordered_qty": line.quantity,
-                    "tax_id": [(6, 0, self.taxes(line.taxes, order.taxes_included).ids)],
+                    compat.SALE_LINE_TAXES: [
+                        (6, 0, self.taxes(line.taxes, order.taxes_included).ids)
+                    ],
                     "retail_external_line_id": line.external_id,
                 }
             )
@@ -287,7 +290,9 @@ class OrderImporter:
                     "price_unit": float(shipping.price),
                     "discount": display_discount(shipping.discount_amount, shipping.price, 1),
                     "retail_discount_amount": float(shipping.discount_amount),
-                    "tax_id": [(6, 0, self.taxes(shipping.taxes, order.taxes_included).ids)],
+                    compat.SALE_LINE_TAXES: [
+                        (6, 0, self.taxes(shipping.taxes, order.taxes_included).ids)
+                    ],
                     "retail_external_line_id": f"shipping:{shipping.code or shipping.title}",
                 }
             )

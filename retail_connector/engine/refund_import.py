@@ -22,6 +22,7 @@ bound by its channel id, so a duplicate changes nothing.
 
 from odoo import _, fields
 
+from .. import compat
 from ..errors import DataError, TransientError
 from ..models.exact_discount import display_discount
 from .locks import lock_external_record
@@ -267,7 +268,7 @@ class RefundImporter:
             "price_unit": price_unit,
             "discount": display_discount(discount, price_unit, quantity),
             "retail_discount_amount": discount,
-            "tax_ids": [(6, 0, sale_line.tax_id.ids)],
+            "tax_ids": [(6, 0, sale_line[compat.SALE_LINE_TAXES].ids)],
         }
         if linked:
             values["sale_line_ids"] = [(6, 0, sale_line.ids)]

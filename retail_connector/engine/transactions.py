@@ -12,6 +12,8 @@ from contextlib import contextmanager
 import odoo
 from odoo import api
 
+from .. import compat
+
 
 def shares_test_transaction(env):
     """Whether ``env`` runs on the single transaction of a test case (TransactionCase).
@@ -20,7 +22,11 @@ def shares_test_transaction(env):
     transactions are then savepoints of that transaction (same steps, same order).
     """
     test = odoo.modules.module.current_test
-    return bool(test) and not env.registry.in_test_mode() and env.cr is getattr(test, "cr", None)
+    return (
+        bool(test)
+        and not compat.registry_in_test_mode(env.registry)
+        and env.cr is getattr(test, "cr", None)
+    )
 
 
 @contextmanager
@@ -44,5 +50,5 @@ def environment(registry, cr, uid, context, su=False):
     environment of a cursor looks its registry up under the registries' global lock, which a
     thread of the server may hold for long (e.g. while it loads modules or runs tests)."""
     if cr.transaction is None:
-        cr.transaction = api.Transaction(registry)
+        cr.transaction = compat.new_transaction(registry)
     return api.Environment(cr, uid, context, su=su)

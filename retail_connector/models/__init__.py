@@ -4,6 +4,7 @@ from . import (
     product,
     queue_job,
     res_company,
+    res_groups,
     res_partner,
     retail_backend,
     retail_backend_circuit,

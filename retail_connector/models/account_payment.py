@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .. import compat
+
 
 class AccountPayment(models.Model):
     """A payment booked from a channel transaction remembers it, so that it is booked once."""
@@ -18,10 +20,10 @@ class AccountPayment(models.Model):
     )
     retail_gateway = fields.Char(string="Channel Gateway", copy=False, readonly=True)
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         (
             "retail_transaction_uniq",
             "unique(retail_backend_id, retail_transaction_id)",
             "This channel transaction is booked already.",
         )
-    ]
+    ])

@@ -13,6 +13,8 @@ channel discount are computed exactly as Odoo does.
 
 from odoo import api, fields, models
 
+from .. import compat
+
 
 def exact_discount(amount, price_unit, quantity):
     """The unrounded discount percentage of ``amount`` off ``price_unit × quantity``, or None."""
@@ -48,7 +50,10 @@ class SaleOrderLine(models.Model):
                 base_line["discount"] = exact
         return base_line
 
-    @api.depends("product_uom_qty", "discount", "price_unit", "tax_id", "retail_discount_amount")
+    @api.depends(
+        "product_uom_qty", "discount", "price_unit", compat.SALE_LINE_TAXES,
+        "retail_discount_amount",
+    )
     def _compute_amount(self):
         return super()._compute_amount()
 

@@ -2,6 +2,8 @@
 
 from odoo import _, api, fields, models
 
+from .. import compat
+
 #: The groups of an integration user, and no more: internal user, contact creation (imported
 #: customers), sales (all documents: imported orders have other salespeople), inventory and
 #: invoicing users (deliveries, invoices, payments), and the connector's integration group
@@ -46,7 +48,7 @@ class ResCompany(models.Model):
             "company_ids": [fields.Command.set(self.ids)],
             # The chatter messages it posts (on orders, contacts) need a sender address.
             "email": self.email or f"retail-integration-{self.id}@example.invalid",
-            "groups_id": [fields.Command.set(groups)],
+            compat.USER_GROUPS: [fields.Command.set(groups)],
             "tz": self.partner_id.tz or "UTC",
         }
 

@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..access import MANAGER_GROUP, USER_GROUP, requires_group
 from ..canonical import Customer, Order, Refund, from_dict
 from ..engine.importers import PartnerImporter
@@ -140,9 +141,9 @@ class RetailBackend(models.Model):
         compute="_compute_event_stats", help="When the last inbound event was received."
     )
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         ("name_company_uniq", "unique(name, company_id)", "Backend names are unique per company."),
-    ]
+    ])
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -3,10 +3,11 @@ from datetime import timedelta
 
 import psycopg2.errors
 
-from odoo import _, api, fields, models
+from odoo import _, fields, models
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .. import compat
 from ..access import MANAGER_GROUP, requires_group
 from ..engine import circuit, quiet_sql
 
@@ -166,7 +167,7 @@ class RetailBackend(models.Model):
                         # The resume job commits with the opening: anyone who sees the
                         # circuit open sees the job that holds the place of parked work.
                         if cr.transaction is None:  # without Registry(): no registry lock
-                            cr.transaction = api.Transaction(self.env.registry)
+                            cr.transaction = compat.new_transaction(self.env.registry)
                         # same user, context and superuser mode as the job, on this cursor
                         self.with_env(self.env(cr=cr))._circuit_schedule_resume()
             except psycopg2.errors.LockNotAvailable:

@@ -25,6 +25,7 @@ import psycopg2.errors
 import odoo
 from odoo import fields, models
 
+from .. import compat
 from ..engine.locks import lock_key
 
 _logger = logging.getLogger(__name__)
@@ -236,7 +237,7 @@ class RetailBackend(models.Model):
         """An environment on a transaction of its own, committed when the block ends well
         (rolled back otherwise). In a test without the registry's test mode, the test's
         transaction with a savepoint stands in for it."""
-        if odoo.modules.module.current_test and not self.env.registry.in_test_mode():
+        if odoo.modules.module.current_test and not compat.registry_in_test_mode(self.env.registry):
             with self.env.cr.savepoint():
                 yield self.env
             return

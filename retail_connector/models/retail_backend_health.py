@@ -3,6 +3,11 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 
+DASHBOARD_FIGURES = (
+    "dashboard_orders_last_hour", "dashboard_latency_p50", "dashboard_latency_p95",
+    "dashboard_sync_lag", "dashboard_stock_latency_p50", "dashboard_retried_today",
+)
+
 
 class RetailBackend(models.Model):
     """Alerts to the backend's responsible when something needs a person.
@@ -165,6 +170,11 @@ class RetailBackendDashboard(models.Model):
         day_ago, hour_ago = now - timedelta(days=1), now - timedelta(hours=1)
         latencies = self._event_latencies()
         for backend in self:
+            if not backend.id:
+                # An unsaved backend (a new form: Odoo 19 computes these for it) has no figures.
+                backend.update(dict.fromkeys(DASHBOARD_FIGURES, 0))
+                backend.dashboard_needs_person = False
+                continue
             domain = [("backend_id", "=", backend.id)]
             backend.dashboard_orders_last_hour = Event.search_count(
                 [

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .. import compat
 from ..canonical import parse_timestamp
 
 
@@ -40,7 +41,7 @@ class RetailBinding(models.AbstractModel):
     )
     external_url = fields.Char(compute="_compute_external_url")
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         (
             "backend_external_uniq",
             "unique(backend_id, external_id)",
@@ -51,7 +52,7 @@ class RetailBinding(models.AbstractModel):
             "unique(backend_id, odoo_id)",
             "This Odoo record is bound already on this backend.",
         ),
-    ]
+    ])
 
     @api.depends("export_pending")
     @api.depends_context("uid")

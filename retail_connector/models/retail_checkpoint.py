@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from .. import compat
+
 
 class RetailCheckpoint(models.Model):
     """How far a batch flow of a backend has read the channel.
@@ -25,9 +27,9 @@ class RetailCheckpoint(models.Model):
     last_run_at = fields.Datetime(readonly=True)
     last_count = fields.Integer(readonly=True, help="Records read by the last run.")
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         ("backend_flow_uniq", "unique(backend_id, flow)", "One checkpoint per backend and flow."),
-    ]
+    ])
 
     @api.model
     def _for(self, backend, flow):

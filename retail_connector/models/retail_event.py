@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
+from .. import compat
 from ..access import USER_GROUP, requires_group
 
 # The database server's clock in epoch milliseconds (advances within a transaction).
@@ -97,13 +98,13 @@ class RetailEvent(models.Model):
         help="Who is working on this exception.",
     )
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         (
             "idempotency_uniq",
             "unique(backend_id, idempotency_key)",
             "An event with this idempotency key exists already for this backend.",
         )
-    ]
+    ])
 
     def init(self):
         super().init()

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 
+from .. import compat
 from ..errors import DataError
 
 # Which field of a mapping row holds the Odoo value, per kind of mapping.
@@ -64,13 +65,13 @@ class RetailValueMapping(models.Model):
     is_complete = fields.Boolean(compute="_compute_is_complete", store=True)
     note = fields.Char()
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         (
             "mapping_uniq",
             "unique(backend_id, kind, external_value)",
             "This channel value is mapped already on this backend.",
         )
-    ]
+    ])
 
     @api.depends("kind", *TARGET_FIELD_BY_KIND.values())
     def _compute_is_complete(self):

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import compat
+
 DEFAULT_RULE_INDEX = "retail_ownership_rule_default_uniq"
 OBJECTS = [
     ("customer", "Customer"),
@@ -41,13 +43,13 @@ class RetailOwnershipRule(models.Model):
     )
     note = fields.Char()
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         (
             "rule_uniq",
             "unique(backend_type, backend_id, object, field_name)",
             "There is a rule for this field already.",
         )
-    ]
+    ])
 
     def init(self):
         super().init()

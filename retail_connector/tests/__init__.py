@@ -3,6 +3,7 @@ from . import (
     test_canonical,
     test_circuit,
     test_circuit_failures,
+    test_compat,
     test_concurrency,
     test_drain,
     test_dry_run,

@@ -8,9 +8,10 @@ connector groups, a Retail User and a Retail Manager.
 
 import inspect
 
-from odoo.api import call_kw
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
+
+from odoo.addons.retail_connector.compat import call_kw
 
 from ..access import MANAGER_GROUP, USER_GROUP
 from .common import RetailCase

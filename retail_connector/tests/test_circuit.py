@@ -6,6 +6,7 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from .. import compat
 from ..engine import circuit
 from ..errors import AuthError, TransientError
 from .common import RetailCase
@@ -17,8 +18,7 @@ class TestCircuitBreaker(RetailCase):
         super().setUp()
         # The probe's claim and outcome are committed on cursors of their own: in test mode
         # they run on the test's transaction, which holds the uncommitted backend.
-        self.registry.enter_test_mode(self.cr)
-        self.addCleanup(self.registry.leave_test_mode)
+        compat.registry_test_mode(self)
 
     def test_pure_transitions(self):
         now = fields.Datetime.now()

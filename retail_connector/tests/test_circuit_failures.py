@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
+from .. import compat
 from ..errors import TransientError
 
 
@@ -27,7 +28,7 @@ class TestConcurrentFailures(TransactionCase):
             # connector group here, so that the counting cursor must keep that mode.
             self.user_id = env["res.users"].create({
                 "name": "Circuit race job user", "login": "circuit-race-job-user",
-                "groups_id": [(6, 0, [env.ref("base.group_user").id])],
+                compat.USER_GROUPS: [(6, 0, [env.ref("base.group_user").id])],
             }).id
         self.addCleanup(self._cleanup)
 

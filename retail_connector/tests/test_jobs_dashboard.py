@@ -21,14 +21,14 @@ class TestConnectorJobs(RetailCase):
         self.assertFalse(other.job_uuid)
         retry = Job.search([("identity_key", "=", f"retail-drain-{self.backend.id}-retry")])
         self.assertEqual((retry.retail_backend_id, retry.eta), (self.backend, other.next_retry_at))
-        groups = Job.read_group(
+        # _read_group: the public read_group is deprecated in Odoo 19.
+        groups = Job._read_group(
             [("retail_backend_id", "=", self.backend.id)],
-            ["exec_time:sum"],
             ["retail_backend_id", "retail_flow"],
-            lazy=False,
+            ["__count", "exec_time:sum"],
         )
         self.assertEqual(
-            {group["retail_flow"]: group["__count"] for group in groups},
+            {flow: count for _backend, flow, count, _time in groups},
             {"drain events": 2, "export products": 1},
         )
 

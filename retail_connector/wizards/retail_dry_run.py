@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..access import MANAGER_GROUP, requires_group
 from ..engine import dry_run
 from ..errors import RetailError
@@ -9,7 +10,9 @@ from ..errors import RetailError
 WATCHED_MODELS = {
     "res.partner": ("display_name", "email", "type"),
     "sale.order": ("name", "partner_id", "amount_untaxed", "amount_tax", "amount_total", "state"),
-    "sale.order.line": ("product_id", "product_uom_qty", "price_unit", "discount", "tax_id"),
+    "sale.order.line": (
+        "product_id", "product_uom_qty", "price_unit", "discount", compat.SALE_LINE_TAXES
+    ),
     "account.move": ("name", "move_type", "amount_total", "state"),
     "account.payment": ("name", "amount", "journal_id"),
     "stock.picking": ("name", "picking_type_id", "state"),

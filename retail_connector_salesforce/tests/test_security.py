@@ -1,6 +1,7 @@
-from odoo.api import call_kw
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
+
+from odoo.addons.retail_connector.compat import call_kw
 
 
 @tagged("post_install", "-at_install")

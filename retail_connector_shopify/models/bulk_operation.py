@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from odoo.addons.retail_connector import compat
+
 
 class RetailBulkOperation(models.Model):
     """A Shopify bulk mutation an export started, kept by its Shopify id.
@@ -28,7 +30,7 @@ class RetailBulkOperation(models.Model):
     message = fields.Char(readonly=True)
     finished_at = fields.Datetime(readonly=True)
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         ("shopify_id_uniq", "unique(backend_id, shopify_id)",
          "This Shopify bulk operation is tracked already."),
-    ]
+    ])

@@ -20,6 +20,7 @@ from decimal import Decimal
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.retail_connector import compat
 from odoo.addons.retail_connector.access import MANAGER_GROUP, requires_group
 from odoo.addons.retail_connector.errors import DataError
 
@@ -38,13 +39,13 @@ class AccountBankStatementLine(models.Model):
     # community Odoo 18 does not ship.
     unique_import_id = fields.Char(string="Import ID", readonly=True, copy=False, index=True)
 
-    _sql_constraints = [
+    compat.sql_constraints(locals(), [
         (
             "unique_import_id",
             "unique (unique_import_id)",
             "A bank account transaction can be imported only once!",
         )
-    ]
+    ])
 
 
 class RetailBackend(models.Model):
@@ -68,8 +69,8 @@ class RetailBackend(models.Model):
     shopify_payout_fee_account_id = fields.Many2one(
         "account.account",
         string="Payment Fees Account",
-        domain="[('deprecated', '=', False), "
-        "('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+        domain=compat.USABLE_ACCOUNTS
+        + " + [('account_type', 'in', ('expense', 'expense_direct_cost'))]",
         check_company=True,
         help="Expense account the Shopify Payments processing fees are booked to.",
     )

@@ -10,6 +10,7 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
+from odoo.addons.retail_connector import compat
 from odoo.addons.retail_connector.engine.intake import store_event
 
 from .common import ShopifyCase
@@ -24,8 +25,7 @@ class TestShopifyOutage(ShopifyCase):
         super().setUp()
         # The probe claims and records on cursors of its own: in test mode they share the
         # test's transaction, which holds the uncommitted backend.
-        self.registry.enter_test_mode(self.cr)
-        self.addCleanup(self.registry.leave_test_mode)
+        compat.registry_test_mode(self)
         order = self.control.place_order(
             [{"sku": "TSHIRT-BLUE-M", "quantity": 1}],
             customer={"email": "first@example.com", "first_name": "Ada", "last_name": "First"},

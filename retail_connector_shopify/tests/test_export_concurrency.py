@@ -11,6 +11,7 @@ import time
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.retail_connector import compat
 from odoo.addons.retail_connector.engine.transactions import environment
 from odoo.addons.retail_connector_shopify.rate_budget import RateBudget
 
@@ -98,12 +99,11 @@ class TestStockExportHoldsNoLock(TransactionCase):
                 "picking_type_id": warehouse.out_type_id.id,
                 "location_id": warehouse.lot_stock_id.id,
                 "location_dest_id": env.ref("stock.stock_location_customers").id,
-                "move_ids": [(0, 0, {
-                    "name": self.sku, "product_id": self.product_id,
-                    "product_uom_qty": quantity,
-                    "location_id": warehouse.lot_stock_id.id,
-                    "location_dest_id": env.ref("stock.stock_location_customers").id,
-                })],
+                "move_ids": [(0, 0, compat.stock_move_values(
+                    self.sku, product_id=self.product_id, product_uom_qty=quantity,
+                    location_id=warehouse.lot_stock_id.id,
+                    location_dest_id=env.ref("stock.stock_location_customers").id,
+                ))],
             })
             picking.action_confirm()
             picking.action_assign()

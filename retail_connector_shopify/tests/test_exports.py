@@ -6,6 +6,7 @@ import math
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.retail_connector import compat
 
 from .common import ShopifyCase
 
@@ -398,7 +399,9 @@ class TestShopifyExports(ShopifyCase):
         self.backend._export_flow("products")
         manager = self.env["res.users"].create(
             {"name": "Sales Manager", "login": f"sales-{next(_SEQUENCE)}",
-             "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])]}
+             # Odoo 19's sales managers edit products as product managers.
+             compat.USER_GROUPS: [(6, 0, [self.env.ref("sales_team.group_sale_manager").id,
+                                          self.env.ref("product.group_product_manager").id])]}
         )
         template.with_user(manager).list_price = 31.0
         self.assertTrue(template.shopify_export_pending)

@@ -15,17 +15,17 @@ SIZES = ("S", "M", "L")
 
 
 def main(config, database, command, count, prefix):
-    import odoo
+    from odoo import api, tools
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-c", config, "-d", database])
+    tools.config.parse_config(["-c", config, "-d", database])
     registry = Registry(database)
     started = time.perf_counter()
     if command != "create":
         raise SystemExit(f"unknown command {command}")
     count = int(count)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = api.Environment(cr, api.SUPERUSER_ID, {})
         env = env(context=dict(env.context, retail_no_export=True, tracking_disable=True,
                                mail_create_nolog=True, mail_create_nosubscribe=True))
         attribute = env["product.attribute"].create({

@@ -14,14 +14,14 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 
 def main(config, database, specs_path):
-    import odoo
+    from odoo import api, tools
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-c", config, "-d", database])
+    tools.config.parse_config(["-c", config, "-d", database])
     specs = json.loads(open(specs_path).read())
     registry = Registry(database)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = api.Environment(cr, api.SUPERUSER_ID, {})
         skus = {line["sku"] for spec in specs for line in spec}
         products = {p.default_code: p for p in env["product.product"].search(
             [("default_code", "in", list(skus))])}
@@ -52,21 +52,23 @@ def main(config, database, specs_path):
 
 def one_order(registry, index, spec, ids, product_ids, prices):
     """Create, confirm, invoice and pay one order in its own transaction."""
-    import odoo
+    from odoo import api
+
+    from odoo.addons.retail_connector.compat import SALE_LINE_TAXES
 
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = api.Environment(cr, api.SUPERUSER_ID, {})
         tax_id, shipping_id, bank_id = ids
         partner = env["res.partner"].create(
             {"name": f"ORM floor {index}", "email": f"floor{index}@example.com"})
         lines = [
             (0, 0, {"product_id": product_ids[line["sku"]],
                     "product_uom_qty": line["quantity"],
-                    "price_unit": prices[line["sku"]], "tax_id": [(6, 0, [tax_id])]})
+                    "price_unit": prices[line["sku"]], SALE_LINE_TAXES: [(6, 0, [tax_id])]})
             for line in spec
         ]
         lines.append((0, 0, {"product_id": shipping_id, "product_uom_qty": 1,
-                             "price_unit": 4.90, "tax_id": [(6, 0, [tax_id])]}))
+                             "price_unit": 4.90, SALE_LINE_TAXES: [(6, 0, [tax_id])]}))
         sale = env["sale.order"].create({
             "partner_id": partner.id, "client_order_ref": f"FLOOR-{index}",
             "order_line": lines,

@@ -19,14 +19,14 @@ PREFIX = "BENCHSTOCK-"
 
 
 def main(config, database, command, argument=None, prefix=PREFIX):
-    import odoo
+    from odoo import api, tools
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(["-c", config, "-d", database])
+    tools.config.parse_config(["-c", config, "-d", database])
     registry = Registry(database)
     started = time.perf_counter()
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = api.Environment(cr, api.SUPERUSER_ID, {})
         backend = env["retail.backend"].search([("backend_type", "=", "shopify")], limit=1)
         if command == "setup":
             variants = json.loads(open(argument).read())

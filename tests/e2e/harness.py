@@ -103,7 +103,7 @@ class OdooServer:
         subprocess.run(
             [sys.executable, odoo_env.ODOO_SERVER, "-c", str(config), "-d", self.database,
              "-i", ",".join(self.modules), "--stop-after-init", "--workers=0",
-             "--log-level=warn", "--without-demo=all"],
+             "--log-level=warn", odoo_env.NO_DEMO],
             env=self.env(), cwd="/", check=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

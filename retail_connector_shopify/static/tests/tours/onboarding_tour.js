@@ -1,13 +1,24 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 const MAPPINGS = ".o_field_widget[name='mapping_ids']";
+const BACKEND_TYPE = ".o_field_widget[name='backend_type']";
 const CHECKLIST = ".alert-info:has(.o_field_widget[name='setup_checklist'])";
 
 function openBackendsFromTheMenu() {
     return [
-        ...stepUtils.goToAppSteps("retail_connector.menu_retail_root", "Open Retail Connector"),
+        // Written out rather than web_tour's stepUtils, whose module moved in Odoo 19
+        // (@web_tour/tour_service/tour_utils -> @web_tour/tour_utils): one tour for both.
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button:enabled",
+            run: "click",
+        },
+        {
+            content: "Open Retail Connector",
+            trigger: ".o_app[data-menu-xmlid='retail_connector.menu_retail_root']",
+            run: "click",
+        },
         {
             content: "Open Backends",
             trigger: ".o_menu_sections [data-menu-xmlid='retail_connector.menu_retail_backend']",
@@ -59,10 +70,25 @@ registry.category("web_tour.tours").add("retail_connector_shopify_onboarding", {
             trigger: ".o_form_view .o_field_widget[name='name'] input",
             run: "edit Tour Shop",
         },
+        // Odoo 18 renders a selection field as a <select>, Odoo 19 as a dropdown menu: the
+        // steps of the other series are skipped (isActive: their element is absent).
         {
-            content: "It is a Shopify store",
-            trigger: ".o_field_widget[name='backend_type'] select",
+            content: "It is a Shopify store (Odoo 18: a select)",
+            isActive: [`${BACKEND_TYPE} select`],
+            trigger: `${BACKEND_TYPE} select`,
             run: 'select "shopify"',
+        },
+        {
+            content: "It is a Shopify store (Odoo 19: open the dropdown)",
+            isActive: [`${BACKEND_TYPE} .o_select_menu_toggler`],
+            trigger: `${BACKEND_TYPE} .o_select_menu_toggler`,
+            run: "click",
+        },
+        {
+            content: "It is a Shopify store (Odoo 19: pick it)",
+            isActive: [`${BACKEND_TYPE} .o_select_menu_toggler`],
+            trigger: ".o_select_menu_item:contains('Shopify')",
+            run: "click",
         },
         {
             content: "Open the Shopify tab",
