@@ -77,10 +77,14 @@ class TestShopifyIntegrationUser(ShopifySandboxMixin, HttpCase):
         self.assertEqual((response.status_code, response.text), (200, "ok"))
         event = self.events()
         self.assertEqual(event.create_uid, self.user)
-        job_record = self.env["queue.job"].search([("uuid", "=", event.job_uuid)])
+        # the backend's drain job imports the event
+        job_record = self.env["queue.job"].search(
+            [("identity_key", "=", f"retail-drain-{self.backend.id}")]
+        )
+        self.assertEqual(len(job_record), 1)
         self.assertEqual(job_record.user_id, self.user)
         self.assertNotEqual(job_record.user_id, self.env.ref("base.public_user"))
-        job = Job.load(self.env, event.job_uuid)
+        job = Job.load(self.env, job_record.uuid)
         self.assertEqual(job.recordset.env.uid, self.user.id)
         self.assertFalse(job.recordset.env.su, "the job must not run in superuser mode")
         job.perform()
