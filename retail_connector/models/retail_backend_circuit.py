@@ -227,6 +227,10 @@ class RetailBackend(models.Model):
         The row is never waited for (NOWAIT): a job's record transaction must not wait on a
         row its own job's transaction may hold.
         """
+        # The caller's own pending writes are flushed outside the savepoint: a conflict of
+        # theirs must reach the caller, not be swallowed here as health not recorded (and the
+        # writes silently lost with it).
+        self.env.flush_all()
         try:
             with quiet_sql.expected_errors(), self.env.cr.savepoint():
                 self.env.cr.execute(

@@ -218,8 +218,13 @@ class RetailBackend(models.Model):
         }
         if info["api_max"]:
             values.update(sf_api_used=info["api_used"] or 0, sf_api_max=info["api_max"])
-        self.write(values)
-        self._circuit_record_success()
+        # Recorded in a short transaction, as a job records: the calls above wrote the API
+        # usage on this row in one of their own (committed), after which this transaction can
+        # no longer write the row (repeatable read) and its write would be lost.
+        with short_transaction(self.env, same=is_dry_run(self.env.context)) as env:
+            self.with_env(env).write(values)
+            self.with_env(env)._circuit_record_success()
+        self.invalidate_recordset()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -182,6 +182,12 @@ def test_a_sandbox_order_becomes_a_confirmed_sale_order(demo):
         fields=["topic"],
     )
     assert events, "no event of the order is done"
+    # Test Connection recorded the org (it was lost once: the button's transaction could not
+    # write the row its own calls had updated in a committed short transaction)
+    backends = call("retail.backend", "search_read", [("backend_type", "=", "salesforce")],
+                    fields=["sf_organization_id", "sf_api_used"])
+    assert backends, "the demo has a Salesforce backend"
+    assert all(b["sf_organization_id"] and b["sf_api_used"] for b in backends), backends
     # the events have no job of their own: the backend's drain job imported them
     jobs = call(
         "queue.job",
