@@ -64,6 +64,13 @@ def quoted(values):
     return ",".join("'" + str(v).replace("'", "''") + "'" for v in values) or "NULL"
 
 
+def grouped(found, rows):
+    """Append each ``(key, id)`` of ``rows`` to ``found[key]``; return ``found``."""
+    for key, record_id in rows:
+        found[key].append(record_id)
+    return found
+
+
 def partners_by_email(database, emails):
     """{e-mail (lower case): [top-level partner ids]} of ``res_partner``."""
     wanted = sorted({e.strip().lower() for e in emails if e})
@@ -73,9 +80,7 @@ def partners_by_email(database, emails):
     rows = odoo_env.psql(
         "SELECT lower(email_normalized), id FROM res_partner WHERE parent_id IS NULL AND "
         f"lower(email_normalized) IN ({quoted(wanted)})", database=database)
-    for email, partner_id in rows:
-        found[email].append(partner_id)
-    return found
+    return grouped(found, rows)
 
 
 def partners_by_name(database, names, since_id=0):
@@ -86,9 +91,7 @@ def partners_by_name(database, names, since_id=0):
     rows = odoo_env.psql(
         f"SELECT name, id FROM res_partner WHERE parent_id IS NULL AND id > {int(since_id)} "
         f"AND name IN ({quoted(names)})", database=database)
-    for name, partner_id in rows:
-        found[name].append(partner_id)
-    return found
+    return grouped(found, rows)
 
 
 def bound_partners(database, backend_id, external_ids):
@@ -99,9 +102,7 @@ def bound_partners(database, backend_id, external_ids):
     rows = odoo_env.psql(
         "SELECT external_id, odoo_id FROM retail_partner_binding WHERE backend_id = "
         f"{int(backend_id)} AND external_id IN ({quoted(found)})", database=database)
-    for external_id, partner_id in rows:
-        found[external_id].append(partner_id)
-    return found
+    return grouped(found, rows)
 
 
 def order_customers(database, sale_ids):
@@ -126,9 +127,7 @@ def posted_invoices(database, sale_ids):
         "aml ON aml.id = rel.invoice_line_id JOIN account_move m ON m.id = aml.move_id WHERE "
         f"sol.order_id IN ({','.join(str(i) for i in found)}) AND m.state = 'posted' AND "
         "m.move_type = 'out_invoice'", database=database)
-    for sale_id, move_id in rows:
-        found[sale_id].append(move_id)
-    return found
+    return grouped(found, rows)
 
 
 def payment_ids(database, move_ids):
@@ -144,9 +143,7 @@ def payment_ids(database, move_ids):
         f"pl.move_id AND p.move_id <> ml.move_id WHERE ml.move_id IN "
         f"({','.join(str(i) for i in found)}) AND p.state NOT IN "
         "('draft', 'canceled', 'rejected')", database=database)
-    for move_id, payment_id in rows:
-        found[move_id].append(payment_id)
-    return found
+    return grouped(found, rows)
 
 
 def sandbox_products_by_sku(shopify, skus=None):
