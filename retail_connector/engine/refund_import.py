@@ -20,7 +20,7 @@ order as delivered and invoiced, the credit note saying what was given back. A r
 bound by its channel id, so a duplicate changes nothing.
 """
 
-from odoo import _, fields
+from odoo import Command, _, fields
 
 from .. import compat
 from ..errors import DataError, TransientError
@@ -151,32 +151,79 @@ class RefundImporter:
         """Book the refund's taxes as the channel computed them.
 
         The channel prorates each of a line's taxes over the units refunded (the tax of 26
-        units out of 27 is 26/27 of that tax, rounded), where Odoo taxes the refunded amount
-        anew: the two may differ by a cent per tax of each line (three cents on a line under
-        state, county and city taxes). That rounding difference is moved onto the credit
-        note's tax line, as a person would in the invoice's tax totals; anything larger is not
-        rounding and is left for the total check to report. With prices including taxes the
-        totals agree anyway and Odoo's split is kept.
+        units out of 27 is 26/27 of that tax, rounded), and a partial shipping refund's tax as
+        a share of the shipping line's whole tax, where Odoo taxes the refunded amount anew:
+        the two may differ by a cent per tax of each line (three cents on a line under state,
+        county and city taxes). That rounding difference is moved onto the credit note's tax
+        line, as a person would in the invoice's tax totals; when every tax rounded to zero
+        there is no tax line to move it onto, and it gets one. Anything larger is not rounding
+        and is left for the total check to report. With prices including taxes the totals
+        agree anyway and Odoo's split is kept.
         """
-        if not move.amount_tax or any(move.invoice_line_ids.tax_ids.mapped("price_include")):
+        if any(move.invoice_line_ids.tax_ids.mapped("price_include")):
             return
         # One rounding (at most a cent) per tax of each taxed line.
         roundings = sum(len(line.tax_ids) for line in move.invoice_line_ids)
+        if not roundings:
+            return
         expected = sum(
             (line.tax_amount for line in refund.lines if line.quantity > 0),
             start=refund.shipping_tax_amount,
         )
         currency = move.currency_id
         delta = currency.round(float(expected) - move.amount_tax)
-        if currency.is_zero(delta) or abs(delta) > 0.01 * max(roundings, 1) + 1e-9:
+        if currency.is_zero(delta) or abs(delta) > 0.01 * roundings + 1e-9:
             return
         totals = move.tax_totals
-        groups = [group for subtotal in totals["subtotals"] for group in subtotal["tax_groups"]]
+        booked = move.line_ids.filtered("tax_repartition_line_id").tax_group_id
+        groups = [
+            group
+            for subtotal in totals["subtotals"]
+            for group in subtotal["tax_groups"]
+            if group["id"] in booked.ids
+        ]
         if not groups:
+            self._add_tax_line(move, delta)
             return
         largest = max(groups, key=lambda group: abs(group["tax_amount_currency"]))
         largest["tax_amount_currency"] += delta
         move.tax_totals = totals
+
+    @staticmethod
+    def _add_tax_line(move, delta):
+        """The tax line Odoo would book if the highest-rate tax of the move came to ``delta``:
+        Odoo leaves out tax lines of zero, and editing the tax totals only moves amounts
+        between tax lines that exist. Its account, tags and base come from Odoo's own tax
+        computation, so the tax reports see it like any other."""
+        AccountTax = move.env["account.tax"]
+        base_lines, tax_lines = move._get_rounded_base_and_tax_lines()
+        AccountTax._add_accounting_data_in_base_lines_tax_details(
+            base_lines, move.company_id, include_caba_tags=move.always_tax_exigible
+        )
+        candidates = [
+            (base_line, tax_data)
+            for base_line in base_lines
+            for tax_data in base_line["tax_details"]["taxes_data"]
+            if tax_data["tax_reps_data"]
+        ]
+        if not candidates:
+            return
+        base_line, tax_data = max(
+            candidates, key=lambda pair: (pair[1]["tax"].amount, abs(pair[0]["price_unit"]))
+        )
+        tax_rep = max(tax_data["tax_reps_data"], key=lambda rep: rep["tax_rep"].factor)
+        rate = base_line.get("rate") or 1.0
+        tax_rep["tax_amount_currency"] += delta
+        tax_rep["tax_amount"] += move.company_currency_id.round(delta / rate)
+        results = AccountTax._prepare_tax_lines(base_lines, move.company_id, tax_lines=tax_lines)
+        move.write(
+            {
+                "line_ids": [
+                    Command.create({**values, "display_type": "tax"})
+                    for values in results["tax_lines_to_add"]
+                ]
+            }
+        )
 
     def _sale_line(self, sale, refund, refund_line, lines_by_external):
         sale_line = lines_by_external.get(refund_line.order_line_external_id)
