@@ -4,8 +4,8 @@ The code base is one for every series (differences live in ``retail_connector/co
 only the manifests' ``version`` follows OCA's convention of the branch it is published on
 (``18.0.x.y.z`` on 18.0, ``19.0.x.y.z`` on 19.0), and Odoo refuses a module whose version names
 another series. This copies the three addons to DEST with the series part of each manifest's
-version replaced, which is how a 19.0 release is cut (see the README) and how `make test` runs
-them on a series other than the manifests' own.
+version replaced, which is how a 19.0 release is cut (see docs/odoo-series.md) and how
+`make test` runs them on a series other than the manifests' own.
 """
 
 import re

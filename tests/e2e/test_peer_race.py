@@ -9,8 +9,8 @@ the order reaches it by a signed webhook but its import asks for ``Order.orderNu
 no version of Shopify's schema has, so no sale order is made; the stock change makes it read
 the level with ``includeInactive``/``isActive``, which Shopify's 2026-01 schema (the version
 it sends) lacks, so nothing is pushed. When a new peer release or the sandbox changes one of
-these, this test fails and says which: update the race (and the README's table) rather than
-the assertion alone.
+these, this test fails and says which: update the race (docs/peer-race.md and the README's
+figures) rather than the assertion alone.
 No PyPI, no peer: the test fails with pip's message (a skipped race is not a pass).
 """
 

@@ -1,8 +1,8 @@
 """Scenario ``two_nodes``: two Odoo servers on one database, one of them killed mid-run.
 
-As README "Running on several Odoo nodes" says: node A is the stack's Odoo (HTTP workers,
-cron, and the only ``queue_job`` runner, which sends jobs to node A); node B is a second
-server on the same database and ``data_dir`` with its own HTTP workers and cron, and
+As docs/admin-guide.md ("Running on several Odoo nodes") says: node A is the stack's Odoo
+(HTTP workers, cron, and the only ``queue_job`` runner, which sends jobs to node A); node B
+is a second server on the same database and ``data_dir`` with its own HTTP workers and cron, and
 ``base,web`` only as server-wide modules (no runner). ``RC_REL_TWO_NODES_ORDERS`` (60) paid
 orders are placed with the sandbox's webhooks paused, then each is delivered twice
 (orders/create, orders/paid, each with its own webhook id) by 8 senders through a
