@@ -296,15 +296,18 @@ def bench_latency(stack, figures):
 
 
 def webhook_to_order_latencies(stack, external_ids):
-    """Per order: first webhook stored -> end of the first job of its webhooks (seconds).
+    """Per order: first webhook stored -> its import done (the end of its job, or of the
+    drain that imported it), in seconds.
 
     Events of the catch-up poll (idempotency key ``poll:...``) are left out: their
     ``create_date`` is the start of the poll's transaction, which may precede the order
     itself (a poll that ran for seconds made an order look 4 to 10 s late)."""
     values = ",".join(f"'{int(i)}'" for i in external_ids)
+    # an event drained by its backend's drain job has no job of its own: its ``done_at``
+    # is when the drain finished it (an event with a job of its own: the job's end)
     rows = odoo_env.psql(
-        "SELECT e.external_id, min(e.create_date), min(j.date_done) "
-        "FROM retail_event e JOIN queue_job j ON j.uuid = e.job_uuid "
+        "SELECT e.external_id, min(e.create_date), min(coalesce(j.date_done, e.done_at)) "
+        "FROM retail_event e LEFT JOIN queue_job j ON j.uuid = e.job_uuid "
         f"WHERE e.backend_id = {int(stack.shopify_backend)} AND e.external_id IN ({values}) "
         "AND e.state = 'done' AND e.res_model = 'sale.order' "
         "AND e.idempotency_key NOT LIKE 'poll:%' GROUP BY e.external_id",

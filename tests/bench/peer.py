@@ -3,20 +3,31 @@
 The peer (``peer_setup.py``, docs/peer-race.md) gets its own database and Odoo server next to
 ours; the sandbox is the same store, where the peer is a second app. The same work is given
 to both, one after the other, and measured the same way, from the sandbox's store and
-counters (per access token) and each database (RC_BENCH_PEER_PHASES, intake,orders,stock):
+counters (per access token) and each database (RC_BENCH_PEER_PHASES,
+intake,orders,exactness,stock,catalogue):
 
 - intake (``peer_intake.py``): signed ``orders/create`` at RC_BENCH_PEER_RATE (RC_BENCH_RATE,
   100/s) for RC_BENCH_PEER_SECONDS (RC_BENCH_SECONDS, 30) to each webhook route, runner off
   for both → p50, p99, throughput, errors.
-- orders: RC_BENCH_PEER_ORDERS (20) paid 3-line orders placed in the sandbox, whose
+- orders: RC_BENCH_PEER_ORDERS (100) paid 3-line orders placed in the sandbox, whose
   ``orders/create`` webhooks reach both → orders confirmed in each database, seconds until
   the last one is, orders/s, jobs run, webhook → order p95, Admin API calls.
-- stock: RC_BENCH_PEER_STOCK (200) variants seeded in the sandbox (2 locations), the same
+- exactness (``peer_exactness.py``): RC_BENCH_PEER_EXACT (200) orders of the sandbox's order
+  generator (seed RC_BENCH_PEER_SEED, 15) to both → orders booked exactly as Shopify recorded
+  them (sale order, invoice, payments), orders left failed.
+- stock: RC_BENCH_PEER_STOCK (5,000) variants seeded in the sandbox (2 locations: 10,000
+  levels), the same
   products in both databases (ours bound as our import binds them, the peer by its *Import
   Products*); the quantity of every one changed in one transaction in one database at a
   time → ``inventorySetQuantities`` calls, GraphQL cost spent, seconds until the sandbox
   holds every new quantity at every location, calls of an unchanged rerun (ours: its stock
   export again; the peer: *Push Inventory*).
+- catalogue (``peer_catalogue.py``): RC_BENCH_PEER_CATALOGUE (RC_BENCH_CATALOGUE_PRODUCTS,
+  2,000) templates of 3 variants published by each (ours: the bench's catalogue phase; the
+  peer: its *Export to Shopify* wizard) → calls, seconds until the sandbox has every variant.
+
+Sizes are scaled down with these settings for development; the machine's cores are shared,
+so every time is noisy: compare ratios of one run, not times across runs.
 
 Every figure prints as ``BENCH peer_<name>_ours=… peer_<name>_oca=… ratio=…`` (ratio = ours
 ÷ peer) and goes in a table. Where the peer cannot do the work the row stays, with ``cannot``
@@ -27,16 +38,19 @@ import os
 import time
 
 from tests.bench.load import percentile
+from tests.bench.peer_catalogue import peer_catalogue
+from tests.bench.peer_exactness import peer_exactness
 from tests.bench.peer_intake import peer_intake
 from tests.bench.peer_setup import Peer, PeerUnavailable
 from tests.bench.peer_stock import peer_stock
 from tests.e2e import shopify_client as sc
 from tests.e2e.harness import log, odoo_env
 
-PEER_ORDERS = int(os.environ.get("RC_BENCH_PEER_ORDERS", "20"))
-PEER_STOCK = int(os.environ.get("RC_BENCH_PEER_STOCK", "200"))
-PEER_TIMEOUT = float(os.environ.get("RC_BENCH_PEER_TIMEOUT", "300"))
-PEER_PHASES = os.environ.get("RC_BENCH_PEER_PHASES", "intake,orders,stock").split(",")
+PEER_ORDERS = int(os.environ.get("RC_BENCH_PEER_ORDERS", "100"))
+PEER_STOCK = int(os.environ.get("RC_BENCH_PEER_STOCK", "5000"))
+PEER_TIMEOUT = float(os.environ.get("RC_BENCH_PEER_TIMEOUT", "600"))
+PEER_PHASES = os.environ.get("RC_BENCH_PEER_PHASES",
+                             "intake,orders,exactness,stock,catalogue").split(",")
 STOCK_PREFIX = "BENCHPEER"
 
 
@@ -90,7 +104,7 @@ def _errors(operations):
                    if v.get("last_error")})
 
 
-def bench_peer(stack, figures_unused, *, database, port, tls_port=0, helpers=None):
+def bench_peer(stack, main_figures, *, database, port, tls_port=0, helpers=None):
     """Set the peer up next to ``stack``, run the phases, print its table; never raises for
     the peer's own failures (they are rows), only for a broken stack."""
     from tests.sandbox.shopify import RETAIL_CATALOGUE
@@ -107,19 +121,26 @@ def bench_peer(stack, figures_unused, *, database, port, tls_port=0, helpers=Non
             return figures
         figures.add("setup_webhook_topics", len(_our_subscriptions(stack)),
                     len(peer.subscriptions()), "topics", "subscriptions registered")
-        for name, phase in (("intake", peer_intake), ("orders", peer_orders),
-                            ("stock", peer_stock)):
+        phases = {
+            "intake": lambda: peer_intake(stack, peer, figures),
+            "orders": lambda: peer_orders(stack, peer, figures),
+            "exactness": lambda: peer_exactness(stack, peer, figures),
+            "stock": lambda: peer_stock(stack, peer, figures, helpers),
+            "catalogue": lambda: peer_catalogue(stack, peer, figures, main_figures),
+        }
+        for name, phase in phases.items():
             if name not in PEER_PHASES:
                 continue
             try:
-                phase(stack, peer, figures) if name != "stock" else \
-                    phase(stack, peer, figures, helpers)
+                phase()
             except Exception as error:  # one broken phase must not hide the others' rows
                 log(f"BENCH peer_{name}=failed ({type(error).__name__}: {error})")
     finally:
         peer.close()
-    log(f"\nPeer race ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, OCA "
-        f"shopify_connector {peer.version}, Admin API 2026-01 for the peer):\n")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    log(f"\nPeer race ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores shared, load "
+        f"average {load}: times are noisy, compare the ratios; OCA shopify_connector "
+        f"{peer.version}, Admin API 2026-01 for the peer):\n")
     log(figures.table())
     return figures
 

@@ -102,7 +102,8 @@ def _application(applications, spec, target_type, selection, allocation):
     else:
         value, value_type = cents(spec.get("amount")), "fixed_amount"
     application = {
-        "_type": "DiscountCodeApplication" if code else "ManualDiscountApplication",
+        "_type": ("DiscountCodeApplication" if code else "AutomaticDiscountApplication"
+                  if automatic else "ManualDiscountApplication"),
         "index": len(applications),
         "type": "discount_code" if code else "automatic" if automatic else "manual",
         "code": code, "title": spec.get("title") or code or "Discount",

@@ -119,6 +119,23 @@ def _shipping_discounted(shipping):
         (Decimal(a["amount"]) for a in shipping.get("discount_allocations", [])), Decimal(0))
 
 
+def _shipping_current(shipping):
+    """Discounted shipping price less what refunds took back (``refunded_amount``)."""
+    return _shipping_discounted(shipping) - Decimal(shipping.get("refunded_amount") or 0)
+
+
+#: Human-readable names of the gateways the sandbox's checkout uses, as Shopify's admin
+#: shows them; any other gateway reads as its handle with spaces.
+GATEWAY_NAMES = {"shopify_payments": "Shopify Payments", "gift_card": "Gift card",
+                 "manual": "Manual", "cash": "Cash"}
+
+
+def _formatted_gateway(gateway):
+    if not gateway:
+        return None
+    return GATEWAY_NAMES.get(gateway) or gateway.replace("_", " ").capitalize()
+
+
 def _refund_order_id(refund_shipping_line, info):
     return next(r["order_id"] for r in store_of(info).refunds.values()
                 if refund_shipping_line in r.get("shipping_lines", []))
@@ -148,6 +165,7 @@ TYPE_RESOLVERS = {
                                    "name": v, "hasVariants": True}
                                   for n, v in enumerate(o["values"])])
             for o in s["options"]], first),
+        "isGiftCard": lambda s, i: bool(s.get("gift_card")),
         "totalInventory": lambda s, i: sum(
             store_of(i).inventory_quantity(store_of(i).variants[v]) for v in s["variant_ids"]),
         "variantsCount": lambda s, i: {"count": len(s["variant_ids"]), "precision": "EXACT"},
@@ -170,7 +188,9 @@ TYPE_RESOLVERS = {
         "unitCost": lambda s, i: (money_v2(s["unit_cost"], currency_of(i))
                                   if s.get("unit_cost") else None),
         "variant": lambda s, i: store_of(i).variants[s["variant_id"]],
-        "inventoryLevel": lambda s, i, locationId: store_of(i).levels.get(
+        # Every level of the sandbox is active (it models no deactivation), so
+        # ``includeInactive`` (2026-04 on) changes nothing.
+        "inventoryLevel": lambda s, i, locationId, includeInactive=None: store_of(i).levels.get(
             (s["id"], _parse_location(locationId))),
         "inventoryLevels": connection(lambda s, i: store_of(i).levels_of_item(s["id"])),
     },
@@ -179,6 +199,7 @@ TYPE_RESOLVERS = {
         "location": lambda s, i: store_of(i).locations[s["location_id"]],
         "item": lambda s, i: store_of(i).inventory_items[s["item_id"]],
         "quantities": _quantities,
+        "isActive": lambda s, i: True,
     },
     "InventoryChange": {
         "item": lambda s, i: store_of(i).inventory_items.get(s["item_id"]),
@@ -235,12 +256,27 @@ TYPE_RESOLVERS = {
             [store_of(i).fulfillments[f] for f in s["fulfillment_ids"]], first),
         "refunds": lambda s, i, first=None: _limit(
             [store_of(i).refunds[r] for r in s["refund_ids"]], first),
+        # A retail location only for orders made at a point of sale.
+        "retailLocation": lambda s, i: (store_of(i).locations.get(s.get("location_id"))
+                                        if s.get("source_name") == "pos" else None),
+        "currentShippingPriceSet": lambda s, i: money_bag(
+            sum((_shipping_current(x) for x in s["shipping_lines"]), Decimal(0)),
+            currency_of(i)),
+        # No cash rounding: the sandbox's gateways are not cash at a point of sale.
+        "totalCashRoundingAdjustment": lambda s, i: {
+            "paymentSet": money_bag(0, currency_of(i)),
+            "refundSet": money_bag(0, currency_of(i))},
+        # The sandbox runs no fraud analysis: no assessment, so no recommended action.
+        "risk": lambda s, i: {"assessments": [], "recommendation": "NONE"},
+        "returns": connection(lambda s, i: []),  # the sandbox models no returns
     },
     "TaxLine": {"ratePercentage": lambda s, i: round(float(s["rate"]) * 100, 4)},
     "DiscountCodeApplication": {"value": _discount_value},
     "ManualDiscountApplication": {"value": _discount_value},
+    "AutomaticDiscountApplication": {"value": _discount_value},
     "LineItem": {
         "currentQuantity": lambda s, i: _current_quantity(s),
+        "isGiftCard": lambda s, i: bool(s.get("gift_card")),
         "unfulfilledQuantity": lambda s, i: max(
             0, _current_quantity(s) - s["fulfilled_quantity"]) if s["requires_shipping"] else 0,
         "refundableQuantity": lambda s, i: _current_quantity(s),
@@ -248,6 +284,10 @@ TYPE_RESOLVERS = {
         "product": lambda s, i: store_of(i).products.get(s["product_id"]),
         "originalUnitPriceSet": lambda s, i: money_bag(s["price"], currency_of(i)),
         "discountedUnitPriceSet": lambda s, i: money_bag(
+            (_line_unit_prices(s)[0] - _line_unit_prices(s)[1]) / s["quantity"],
+            currency_of(i)),
+        # All discounts, order-level ones included, over the ordered quantity.
+        "discountedUnitPriceAfterAllDiscountsSet": lambda s, i: money_bag(
             (_line_unit_prices(s)[0] - _line_unit_prices(s)[1]) / s["quantity"],
             currency_of(i)),
         "originalTotalSet": lambda s, i: money_bag(_line_unit_prices(s)[0], currency_of(i)),
@@ -263,9 +303,12 @@ TYPE_RESOLVERS = {
         "id": lambda s, i: gid("ShippingLine", s["id"]),
         "originalPriceSet": lambda s, i: money_bag(s["price"], currency_of(i)),
         "discountedPriceSet": lambda s, i: money_bag(_shipping_discounted(s), currency_of(i)),
+        "currentDiscountedPriceSet": lambda s, i: money_bag(_shipping_current(s),
+                                                            currency_of(i)),
     },
     "OrderTransaction": {
         "processedAt": lambda s, i: s["created_at"],
+        "formattedGateway": lambda s, i: _formatted_gateway(s.get("gateway")),
         "parentTransaction": lambda s, i: next(
             (t for t in store_of(i).orders[s["order_id"]]["transactions"]
              if t["id"] == s["parent_id"]), None),
@@ -384,6 +427,8 @@ def bind_type_resolvers(schema):
     for type_name, fields in TYPE_RESOLVERS.items():
         graphql_type = schema.type_map[type_name]
         for field_name, resolver in fields.items():
+            if field_name not in graphql_type.fields:  # absent in this API version
+                continue
             graphql_type.fields[field_name].resolve = (
                 lambda source, info, _r=resolver, **args: _r(source, info, **args))
     for abstract in ("Node", "DiscountApplication", "PricingValue",
