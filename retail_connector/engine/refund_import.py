@@ -129,11 +129,15 @@ class RefundImporter:
                 )
             )
         move = self._create_credit_note(sale, invoice, refund, invoice_lines)
-        self._align_taxes(move, refund)
-        difference = sale.currency_id.round(refunded - move.amount_total)
+        # The tax rounding is booked last: adding the adjustment line afterwards would make
+        # Odoo recompute the lines it moved. With prices excluding taxes it adds to the total.
+        tax_delta = self._tax_rounding(move, refund)
+        included = any(move.invoice_line_ids.tax_ids.mapped("price_include"))
+        total = move.amount_total + (0.0 if included else tax_delta)
+        difference = sale.currency_id.round(refunded - total)
         if not sale.currency_id.is_zero(difference):
             if not refund.adjustments:
-                raise DataError(self._difference_message(refund, move, refunded))
+                raise DataError(self._difference_message(refund, move, refunded, total, tax_delta))
             reason = "; ".join(
                 adjustment.reason or adjustment.kind for adjustment in refund.adjustments
             )
@@ -144,28 +148,28 @@ class RefundImporter:
                     ]
                 }
             )
+        if tax_delta:
+            self._book_tax_difference(move, tax_delta)
         move.action_post()
         return move
 
-    def _align_taxes(self, move, refund):
-        """Book the refund's taxes as the channel computed them.
+    def _tax_rounding(self, move, refund):
+        """What to add to the credit note's tax to book it as the channel computed it (0.0
+        when nothing).
 
         The channel prorates each of a line's taxes over the units refunded (the tax of 26
         units out of 27 is 26/27 of that tax, rounded), and a partial shipping refund's tax as
         a share of the shipping line's whole tax, where Odoo taxes the refunded amount anew:
         the two may differ by a cent per tax of each line (three cents on a line under state,
-        county and city taxes). That rounding difference is moved onto the credit note's tax
-        line, as a person would in the invoice's tax totals; when every tax rounded to zero
-        there is no tax line to move it onto, and it gets one. Anything larger is not rounding
-        and is left for the total check to report. With prices including taxes the totals
-        agree anyway and Odoo's split is kept.
+        county and city taxes). That rounding difference is booked on the tax, as a person
+        would in the invoice's tax totals: with prices excluding taxes the total grows by it;
+        with prices including them the total stays and the untaxed amount gives the cent up.
+        Anything larger is not rounding and is left for the total check to report.
         """
-        if any(move.invoice_line_ids.tax_ids.mapped("price_include")):
-            return
         # One rounding (at most a cent) per tax of each taxed line.
         roundings = sum(len(line.tax_ids) for line in move.invoice_line_ids)
         if not roundings:
-            return
+            return 0.0
         expected = sum(
             (line.tax_amount for line in refund.lines if line.quantity > 0),
             start=refund.shipping_tax_amount,
@@ -173,28 +177,17 @@ class RefundImporter:
         currency = move.currency_id
         delta = currency.round(float(expected) - move.amount_tax)
         if currency.is_zero(delta) or abs(delta) > 0.01 * roundings + 1e-9:
-            return
-        totals = move.tax_totals
-        booked = move.line_ids.filtered("tax_repartition_line_id").tax_group_id
-        groups = [
-            group
-            for subtotal in totals["subtotals"]
-            for group in subtotal["tax_groups"]
-            if group["id"] in booked.ids
-        ]
-        if not groups:
-            self._add_tax_line(move, delta)
-            return
-        largest = max(groups, key=lambda group: abs(group["tax_amount_currency"]))
-        largest["tax_amount_currency"] += delta
-        move.tax_totals = totals
+            return 0.0
+        return delta
 
     @staticmethod
-    def _add_tax_line(move, delta):
-        """The tax line Odoo would book if the highest-rate tax of the move came to ``delta``:
-        Odoo leaves out tax lines of zero, and editing the tax totals only moves amounts
-        between tax lines that exist. Its account, tags and base come from Odoo's own tax
-        computation, so the tax reports see it like any other."""
+    def _book_tax_difference(move, delta):
+        """Add ``delta`` to the move's largest tax (by amount, then by rate), through Odoo's own
+        tax-line preparation, so that account, tags and base are those Odoo books. Odoo
+        leaves out tax lines of zero, and its tax totals editor only moves amounts between
+        tax lines that exist and cannot keep a price-included total: this covers both. A
+        price-included line's untaxed amount gives up ``delta``, as Odoo's own rounding
+        adjustments do (``delta_total_excluded``)."""
         AccountTax = move.env["account.tax"]
         base_lines, tax_lines = move._get_rounded_base_and_tax_lines()
         AccountTax._add_accounting_data_in_base_lines_tax_details(
@@ -209,21 +202,32 @@ class RefundImporter:
         if not candidates:
             return
         base_line, tax_data = max(
-            candidates, key=lambda pair: (pair[1]["tax"].amount, abs(pair[0]["price_unit"]))
+            candidates,
+            key=lambda pair: (abs(pair[1]["tax_amount_currency"]), pair[1]["tax"].amount),
         )
         tax_rep = max(tax_data["tax_reps_data"], key=lambda rep: rep["tax_rep"].factor)
-        rate = base_line.get("rate") or 1.0
+        company_delta = move.company_currency_id.round(delta / (base_line.get("rate") or 1.0))
         tax_rep["tax_amount_currency"] += delta
-        tax_rep["tax_amount"] += move.company_currency_id.round(delta / rate)
+        tax_rep["tax_amount"] += company_delta
+        if tax_data["tax"].price_include:
+            base_line["tax_details"]["delta_total_excluded_currency"] -= delta
+            base_line["tax_details"]["delta_total_excluded"] -= company_delta
         results = AccountTax._prepare_tax_lines(base_lines, move.company_id, tax_lines=tax_lines)
-        move.write(
-            {
-                "line_ids": [
-                    Command.create({**values, "display_type": "tax"})
-                    for values in results["tax_lines_to_add"]
-                ]
-            }
-        )
+        commands = [
+            Command.update(line["record"].id, values)
+            for line, values in results["base_lines_to_update"]
+            if line["record"] == base_line["record"]
+        ]
+        commands += [
+            Command.update(line["record"].id, values)
+            for line, _key, values in results["tax_lines_to_update"]
+        ]
+        commands += [
+            Command.create({**values, "display_type": "tax"})
+            for values in results["tax_lines_to_add"]
+        ]
+        commands += [Command.unlink(line["record"].id) for line in results["tax_lines_to_delete"]]
+        move.write({"line_ids": commands})
 
     def _sale_line(self, sale, refund, refund_line, lines_by_external):
         sale_line = lines_by_external.get(refund_line.order_line_external_id)
@@ -259,7 +263,9 @@ class RefundImporter:
             )
         )
 
-    def _difference_message(self, refund, move, refunded):
+    def _difference_message(self, refund, move, refunded, total, tax_delta):
+        """``total``: the credit note's total once its tax rounding ``tax_delta`` is booked."""
+        tax = move.amount_tax + tax_delta
         return _(
             "Refund %(refund)s does not add up: the channel refunded %(refunded)s but its "
             "lines, shipping and duties come to %(computed)s (untaxed %(untaxed)s, taxes "
@@ -268,10 +274,10 @@ class RefundImporter:
             "hand and ignore this event.",
             refund=refund.external_id,
             refunded=move.currency_id.round(refunded),
-            computed=move.currency_id.round(move.amount_total),
-            untaxed=move.currency_id.round(move.amount_untaxed),
-            tax=move.currency_id.round(move.amount_tax),
-            difference=move.currency_id.round(refunded - move.amount_total),
+            computed=move.currency_id.round(total),
+            untaxed=move.currency_id.round(total - tax),
+            tax=move.currency_id.round(tax),
+            difference=move.currency_id.round(refunded - total),
         )
 
     def _adjustment_line(self, amount, label, sale):

@@ -156,6 +156,9 @@ class TestMoneyProperties(ShopifyCase):
         self.assertEqual(len(invoice), 1)
         self.assertEqual(currency.compare_amounts(invoice.amount_total, float(total)), 0,
                          f"invoice {invoice.amount_total} != Shopify {total}")
+        tax = d(payload["total_tax"])
+        self.assertEqual(currency.compare_amounts(invoice.amount_tax, float(tax)), 0,
+                         f"invoice tax {invoice.amount_tax} != Shopify total_tax {tax}")
         booked = {}
         for payment in invoice.matched_payment_ids:
             gateway = payment.retail_gateway
@@ -185,6 +188,16 @@ class TestMoneyProperties(ShopifyCase):
         currency = sale.currency_id
         self.assertEqual(currency.compare_amounts(credit_note.amount_total, float(refunded)), 0,
                          f"credit note {credit_note.amount_total} != refunded {refunded}")
+        tax = sum(
+            (d(line["total_tax"]) for line in refund_payload["refund_line_items"]),
+            Decimal(0),
+        ) + sum(
+            (d(line["tax_amount_set"]["shop_money"]["amount"])
+             for line in refund_payload.get("refund_shipping_lines") or []),
+            Decimal(0),
+        )
+        self.assertEqual(currency.compare_amounts(credit_note.amount_tax, float(tax)), 0,
+                         f"credit note tax {credit_note.amount_tax} != Shopify's {tax}")
         paid = sum(credit_note.matched_payment_ids.mapped("amount"))
         self.assertEqual(currency.compare_amounts(paid, float(refunded)), 0,
                          f"refund payments {paid} != refunded {refunded}")
@@ -342,6 +355,76 @@ class TestMoneyProperties(ShopifyCase):
         self.assertEqual(tax_line.debit, 0.01)
         self.assertEqual(tax_line.tax_base_amount, 0.04)
         self.assertEqual(credit_note.amount_untaxed, 0.04)
+
+    def test_refund_under_included_taxes_books_shopify_tax_split(self):
+        """Prices including two taxes: the credit note's total was right but its tax 11.58
+        for Shopify's 11.59 (the cent sat in the untaxed amount)."""
+
+        def refund(payload):
+            taxed = payload["line_items"][2]
+            return {"line_items": [{"line_item_id": taxed["id"], "quantity": 1,
+                                    "restock_type": "no_restock"}]}
+
+        credit_note = self.run_case(
+            {
+                "line_items": [
+                    {"title": "Protection plan", "price": "5.38", "quantity": 2,
+                     "taxable": False, "requires_shipping": False},
+                    {"gift_card": True, "title": "Gift Card", "price": "10.00"},
+                    {"title": "Protection plan", "price": "88.13", "quantity": 3,
+                     "taxable": True, "requires_shipping": False},
+                ],
+                "taxes_included": True,
+                "tax_lines": [
+                    {"title": "State", "rate": "0.1776"},
+                    {"title": "County", "rate": "0.1856"},
+                ],
+                "shipping": [],
+                "discounts": [{"amount": "139.39", "code": "SAVE", "target": "line_item",
+                               "allocation": "across"}],
+                "customer": {"email": "property@example.com"},
+                "payments": [
+                    {"gateway": "gift_card", "amount": "0.01"},
+                    {"gateway": "shopify_payments"},
+                ],
+            },
+            refund,
+        )
+        # Balanced, and the untaxed amount is what is left of the total.
+        self.assertEqual(sum(credit_note.line_ids.mapped("balance")), 0.0)
+        self.assertAlmostEqual(
+            credit_note.amount_untaxed, credit_note.amount_total - credit_note.amount_tax,
+            places=2,
+        )
+
+    def test_shipping_refund_with_fee_under_included_taxes_keeps_its_total(self):
+        """The tax cent of a price-included shipping refund was booked before the restocking
+        fee's adjustment line, whose write made Odoo recompute the untaxed amount that gave
+        the cent up: the credit note came to 12.88 for Shopify's 12.86."""
+        self.run_case(
+            {
+                "line_items": [
+                    {"sku": "TSHIRT-BLUE-S", "quantity": 8,
+                     "properties": [{"name": "Engraving", "value": "1"}]},
+                    {"sku": "TSHIRT-BLUE-S", "quantity": 1},
+                ],
+                "taxes_included": True,
+                "tax_lines": [
+                    {"title": "State", "rate": "0.0010"},
+                    {"title": "County", "rate": "0.0010"},
+                ],
+                "shipping": [
+                    {"title": "Standard", "code": "STA", "price": "7.73"},
+                    {"title": "Standard", "code": "STA", "price": "5.14"},
+                ],
+                "discounts": [],
+                "customer": {"email": "property@example.com"},
+                "tip": "0.01",
+                "payments": [{"gateway": "shopify_payments"}],
+            },
+            lambda payload: {"line_items": [], "shipping": {"full_refund": True},
+                             "restocking_fee": "0.01"},
+        )
 
     def test_any_order_and_refund_is_booked_as_shopify_recorded_it(self):
         from hypothesis import HealthCheck, given, settings
