@@ -201,6 +201,18 @@ class TestMoneyProperties(ShopifyCase):
         paid = sum(credit_note.matched_payment_ids.mapped("amount"))
         self.assertEqual(currency.compare_amounts(paid, float(refunded)), 0,
                          f"refund payments {paid} != refunded {refunded}")
+        # Gateway by gateway, each in its gateway's journal.
+        expected, booked = {}, {}
+        for transaction in refund_payload["transactions"]:
+            if transaction["kind"] == "refund" and transaction["status"] == "success":
+                gateway = transaction["gateway"]
+                expected[gateway] = expected.get(gateway, Decimal(0)) + d(transaction["amount"])
+        for payment in credit_note.matched_payment_ids:
+            booked[payment.retail_gateway] = booked.get(payment.retail_gateway, 0.0) + (
+                payment.amount)
+            self.assertEqual(payment.journal_id, self.journals[payment.retail_gateway])
+        self.assertEqual({gateway: round(amount, 2) for gateway, amount in booked.items()},
+                         {gateway: float(amount) for gateway, amount in expected.items()})
         return credit_note
 
     def run_example(self, data):
