@@ -126,3 +126,51 @@ def test_inventory_level_is_active_only_from_2026_04(shopify_sandbox, shopify_gr
     messages = sorted(e["message"] for e in older["errors"])
     assert "Field 'isActive' doesn't exist on type 'InventoryLevel'" in messages
     assert any("includeInactive" in m for m in messages), messages
+
+
+LINE_DISCOUNTS = """query($id: ID!) { order(id: $id) { lineItems(first: 10) { nodes {
+  quantity originalTotalSet { shopMoney { amount } }
+  discountedTotalSet { shopMoney { amount } }
+  withCodes: discountedTotalSet(withCodeDiscounts: true) { shopMoney { amount } }
+  discountedUnitPriceSet { shopMoney { amount } }
+  discountAllocations { allocatedAmountSet { shopMoney { amount } }
+    discountApplication { __typename targetSelection } } } } } }"""
+
+
+def test_discounted_line_prices_leave_out_order_level_and_code_discounts(
+        shopify_sandbox, shopify_graphql):
+    """Shopify: a line's discountedTotalSet and discountedUnitPriceSet include line-level
+    discounts only, not order-level ones (targeting ALL lines), and code-based ones only
+    with ``withCodeDiscounts: true`` (the total; never the unit price)."""
+    order = shopify_sandbox.control.place_order(
+        [{"sku": "TSHIRT-BLUE-M", "quantity": 2, "price": "10.00",
+          "discounts": [{"amount": "1.00", "title": "Manager"}]},
+         {"sku": "TSHIRT-BLUE-S", "quantity": 3, "price": "20.00",
+          "discounts": [{"amount": "2.00", "code": "LINE2"}]}],
+        customer={"email": "line-discounts@example.com"},
+        discounts=[{"amount": "3.00", "title": "Order promo"}],
+        payments=[{"gateway": "shopify_payments"}])
+    body = shopify_graphql(LINE_DISCOUNTS, {"id": order["admin_graphql_api_id"]},
+                           version="2026-04").json()
+    assert "errors" not in body, body
+    kinds = set()
+    for line in body["data"]["order"]["lineItems"]["nodes"]:
+        line_level = code_level = Decimal(0)
+        for allocation in line["discountAllocations"]:
+            application = allocation["discountApplication"]
+            amount = d(allocation["allocatedAmountSet"]["shopMoney"]["amount"])
+            if application["targetSelection"] == "ALL":
+                kinds.add("order")
+            elif application["__typename"] == "DiscountCodeApplication":
+                kinds.add("code")
+                code_level += amount
+            else:
+                kinds.add("line")
+                line_level += amount
+        original = d(line["originalTotalSet"]["shopMoney"]["amount"])
+        assert d(line["discountedTotalSet"]["shopMoney"]["amount"]) == original - line_level
+        assert d(line["withCodes"]["shopMoney"]["amount"]) == original - line_level - code_level
+        unit = (original - line_level) / line["quantity"]
+        assert d(line["discountedUnitPriceSet"]["shopMoney"]["amount"]) == unit.quantize(
+            Decimal("0.01"))
+    assert kinds == {"order", "code", "line"}, kinds

@@ -74,6 +74,22 @@ def _line_unit_prices(line):
     return total, discount
 
 
+def _line_level_discount(line, info, with_codes=False):
+    """What of a line's discount Shopify counts in its ``discountedUnitPriceSet`` and
+    ``discountedTotalSet``: line-level discounts only (an order-level one, targeting ALL
+    lines, is left out), and code-based ones only when asked (``withCodeDiscounts``)."""
+    applications = store_of(info).orders[line["order_id"]]["discount_applications"]
+    total = Decimal(0)
+    for allocation in line["discount_allocations"]:
+        application = applications[allocation["discount_application_index"]]
+        if application["target_selection"] == "ALL":
+            continue
+        if application["type"] == "discount_code" and not with_codes:
+            continue
+        total += Decimal(allocation["amount"])
+    return total
+
+
 def _quantities(level, info, names):
     unknown = [n for n in names if n not in (*QUANTITY_NAMES, "on_hand")]
     if unknown:
@@ -283,16 +299,18 @@ TYPE_RESOLVERS = {
         "variant": lambda s, i: store_of(i).variants.get(s["variant_id"]),
         "product": lambda s, i: store_of(i).products.get(s["product_id"]),
         "originalUnitPriceSet": lambda s, i: money_bag(s["price"], currency_of(i)),
+        # Line-level, not code-based discounts, over the ordered quantity.
         "discountedUnitPriceSet": lambda s, i: money_bag(
-            (_line_unit_prices(s)[0] - _line_unit_prices(s)[1]) / s["quantity"],
+            (_line_unit_prices(s)[0] - _line_level_discount(s, i)) / s["quantity"],
             currency_of(i)),
         # All discounts, order-level ones included, over the ordered quantity.
         "discountedUnitPriceAfterAllDiscountsSet": lambda s, i: money_bag(
             (_line_unit_prices(s)[0] - _line_unit_prices(s)[1]) / s["quantity"],
             currency_of(i)),
         "originalTotalSet": lambda s, i: money_bag(_line_unit_prices(s)[0], currency_of(i)),
-        "discountedTotalSet": lambda s, i: money_bag(
-            _line_unit_prices(s)[0] - _line_unit_prices(s)[1], currency_of(i)),
+        "discountedTotalSet": lambda s, i, withCodeDiscounts=False: money_bag(
+            _line_unit_prices(s)[0] - _line_level_discount(s, i, bool(withCodeDiscounts)),
+            currency_of(i)),
         "totalDiscountSet": lambda s, i: money_bag(_line_unit_prices(s)[1], currency_of(i)),
         "taxLines": lambda s, i, first=None: _limit(s["tax_lines"], first),
         "discountAllocations": _discount_allocations,
