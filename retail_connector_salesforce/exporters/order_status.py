@@ -12,7 +12,7 @@ tracking numbers of its done deliveries go to a field of a Salesforce Order:
 """
 
 from odoo.addons.retail_connector.engine.outbound import bump_versions
-from odoo.addons.retail_connector.errors import DataError
+from odoo.addons.retail_connector.errors import DataError, TransientError
 
 from .account import AccountExporter
 from .base import PLACEHOLDER_PREFIX, SalesforceExporter, is_placeholder
@@ -92,7 +92,7 @@ class OrderStatusExporter(SalesforceExporter):
         creates = [(binding, record) for binding, record in items
                    if is_placeholder(self.remote_id(binding))]
         if creates:
-            accounts, names = self.ensure_accounts(
+            accounts, names, busy = self.ensure_accounts(
                 {record["partner_id"] for _b, record in creates})
             ready = []
             for binding, record in creates:
@@ -100,6 +100,10 @@ class OrderStatusExporter(SalesforceExporter):
                 if account:
                     ready.append((binding, {**record["create"], **record["status"],
                                             "AccountId": account}))
+                elif record["partner_id"] in busy:
+                    failures[binding.id] = TransientError(
+                        f"The Account of customer {names.get(record['partner_id'])} is being "
+                        "sent by another export: the order follows shortly.", retry_after=30)
                 else:
                     failures[binding.id] = DataError(
                         f"Customer {names.get(record['partner_id'])} has "
@@ -121,16 +125,17 @@ class OrderStatusExporter(SalesforceExporter):
         return failures
 
     def ensure_accounts(self, partner_ids):
-        """``({partner id: Account Id}, {partner id: name})``, exporting the Accounts that are
+        """``({partner id: Account Id}, {partner id: name}, {partner ids whose Account
+        another export is sending})``, exporting the Accounts that are
         missing first (their own claim, call and record), with no transaction open across
         the calls: the bindings are read and marked in short transactions."""
         with self.transaction():
-            found, names = self._current_accounts(partner_ids)
+            found, names, _busy = self._current_accounts(partner_ids)
             missing = self.env["res.partner"].browse(
                 [partner_id for partner_id in partner_ids if partner_id not in found])
             self._mark_accounts(missing)
         if not missing:
-            return found, names
+            return found, names, set()
         exporter = AccountExporter(self.backend)
         exporter.adapter = self.adapter
         exporter.same_transaction = self.same_transaction
@@ -145,7 +150,9 @@ class OrderStatusExporter(SalesforceExporter):
             [("backend_id", "=", self.backend.id), ("odoo_id", "in", partners.ids)])
         found = {b.odoo_id.id: b.external_id for b in bindings
                  if not is_placeholder(b.external_id)}
-        return found, {partner.id: partner.name for partner in partners}
+        # claimed by another run (its claim skipped by this one's account export)
+        busy = {b.odoo_id.id for b in bindings if b.export_claimed_at}
+        return found, {partner.id: partner.name for partner in partners}, busy
 
     def _mark_accounts(self, partners):
         """Bind ``partners`` to Accounts to create, or mark their bindings to send again."""

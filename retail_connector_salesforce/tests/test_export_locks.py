@@ -148,41 +148,67 @@ class TestSalesforceCallsHoldNoLock(SalesforceSandboxMixin, TransactionCase):
                          "Chicago", "the next run sends the change made meanwhile")
         self.assertEqual(len(self.accounts()), 1)
 
-    def test_a_call_whose_outcome_was_not_recorded_creates_no_second_account(self):
-        """The state a crash after the call leaves (the Account created in Salesforce, the
-        binding claimed, nothing recorded) is made for real: a transaction holds the binding
-        row while the export records, so the record step cannot write it. The rerun, once
-        the claim expired, finds the Account by its external id instead of adding one."""
+    def export_unrecorded(self, flow, table, binding_id):
+        """Export ``flow`` while a transaction holds the binding row through the export's
+        record step, so that nothing is recorded after the call: the state a crash after
+        the call leaves (the record made in Salesforce, the binding claimed). Then expire
+        the claim, as the time after a crash does. Returns the export's report."""
         results = {}
-        export = threading.Thread(target=lambda: results.update(report=self.export()))
+        export = threading.Thread(
+            target=lambda: results.update(report=self.run_as_job("_export_flow", flow)))
         holder = self.registry.cursor()
         try:
             def hold_the_binding():
-                holder.execute("SELECT id FROM retail_partner_binding WHERE id = %s FOR UPDATE",
-                               (self.binding_id,))
+                holder.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE",
+                               (binding_id,))
                 export.join()  # the export's record step runs while the row is held
 
             self.in_flight(export, hold_the_binding)
         finally:
             holder.rollback()
             holder.close()
-        self.assertEqual(results["report"], "sent 1, unchanged 0, in 1 call(s)")
-        (account,) = self.accounts()
-        external_id, pending, claimed_at = self.read(
-            "retail.partner.binding", self.binding_id,
-            "external_id", "export_pending", "export_claimed_at")
-        self.assertEqual(external_id, f"odoo:{self.partner_id}", "nothing recorded")
-        self.assertTrue(pending and claimed_at, "still dirty and claimed, as after a crash")
+        with self.registry.cursor() as cr:
+            cr.execute(f"SELECT external_id, export_pending, export_claimed_at FROM {table} "
+                       "WHERE id = %s", (binding_id,))
+            external_id, pending, claimed_at = cr.fetchone()
+            self.assertTrue(external_id.startswith("odoo:"), "nothing recorded")
+            self.assertTrue(pending and claimed_at, "still dirty and claimed, as after a crash")
+            cr.execute(f"UPDATE {table} SET export_claimed_at = export_claimed_at - "
+                       "interval '2 hours' WHERE id = %s", (binding_id,))
+        return results["report"]
 
-        with self.registry.cursor() as cr:  # the claim of the crashed run expires
-            cr.execute("UPDATE retail_partner_binding SET export_claimed_at = "
-                       "export_claimed_at - interval '2 hours' WHERE id = %s",
-                       (self.binding_id,))
+    def test_a_call_whose_outcome_was_not_recorded_creates_no_second_account(self):
+        report = self.export_unrecorded("accounts", "retail_partner_binding", self.binding_id)
+        self.assertEqual(report, "sent 1, unchanged 0, in 1 call(s)")
+        (account,) = self.accounts()
         self.assertEqual(self.export(), "sent 1, unchanged 0, in 1 call(s)")
         self.assertEqual([a["Id"] for a in self.accounts()], [account["Id"]],
                          "one Account in Salesforce")
         self.assertEqual(self.read("retail.partner.binding", self.binding_id, "external_id",
                                    "export_pending"), [account["Id"], False])
+
+    def test_a_product_export_not_recorded_creates_no_second_product_nor_price(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            template = env["product.template"].create(
+                {"name": "Lockfree Lamp", "default_code": f"LAMP-{self.partner_id}",
+                 "list_price": 12.5, "sf_publish": True})
+            variant_id = template.product_variant_id.id
+            binding = env["retail.product.binding"].search(
+                [("backend_id", "=", self.backend_id), ("odoo_id", "=", variant_id)])
+            binding_id = binding.id
+
+        report = self.export_unrecorded("products", "retail_product_binding", binding_id)
+        self.assertIn("sent 1", report)
+        self.assertIn("sent 1", self.run_as_job("_export_flow", "products"))
+        (product,) = [p for p in self.control.records("Product2")
+                      if p.get("Odoo_Id__c") == str(variant_id)]
+        entries = [e for e in self.control.records("PricebookEntry")
+                   if e["Product2Id"] == product["Id"]]
+        self.assertEqual([e["UnitPrice"] for e in entries], [12.5],
+                         "one Product2 and one standard price in Salesforce")
+        self.assertEqual(self.read("retail.product.binding", binding_id, "external_id"),
+                         [product["Id"]])
 
     def test_the_drain_holds_no_transaction_while_an_event_calls_salesforce(self):
         account = self.control.create_record(
