@@ -331,7 +331,8 @@ class Exporter:
         sent -= getattr(self, "failed", None) or Binding  # refused in part by the channel
         with self.transaction():  # exception rows: not in the job's transaction either
             for binding, record, digest, error in failed:
-                self.record_failure(binding, record, digest, error)
+                # read on this transaction: the job's snapshot may predate the binding
+                self.record_failure(binding.with_env(self.env), record, digest, error)
             close_outbound_failures(self.backend, self.flow, sent.with_env(self.env).odoo_id)
         report.calls = self.calls
         if retry_after is not None:

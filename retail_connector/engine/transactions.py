@@ -52,3 +52,25 @@ def environment(registry, cr, uid, context, su=False):
     if cr.transaction is None:
         cr.transaction = compat.new_transaction(registry)
     return api.Environment(cr, uid, context, su=su)
+
+
+@contextmanager
+def between_transactions(env):
+    """Yield ``env`` on a new cursor that keeps no transaction open between its statements
+    (autocommit: each read is a transaction of its own), for a step that reads, then waits
+    on a channel, then reads again: no snapshot nor lock is held while the channel answers.
+    Such a step writes to Odoo only in short transactions of its own. Inside a test case's
+    single transaction (or the registry's test mode), the test's cursor stands in for it."""
+    if shares_test_transaction(env):
+        yield env
+        return
+    with env.registry.cursor() as cr:
+        connection = None if compat.registry_in_test_mode(env.registry) else cr._cnx
+        if connection is not None:
+            cr.commit()  # autocommit can only be switched outside a transaction
+            connection.autocommit = True
+        try:
+            yield environment(env.registry, cr, env.uid, env.context, env.su)
+        finally:
+            if connection is not None:
+                connection.autocommit = False

@@ -22,11 +22,10 @@ from datetime import timedelta
 
 import psycopg2.errors
 
-import odoo
 from odoo import fields, models
 
-from .. import compat
 from ..engine.locks import lock_key
+from ..engine.transactions import between_transactions, environment, shares_test_transaction
 
 _logger = logging.getLogger(__name__)
 
@@ -205,6 +204,10 @@ class RetailBackend(models.Model):
             self.env.cr.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def _drain_held(self, event_id):
+        """Claim, commit, call, record: the checks and the event's claim on a transaction
+        committed before the call; the call step on a cursor that holds no transaction
+        while the channel answers (:func:`..engine.transactions.between_transactions`); its
+        outcome recorded in a transaction of its own."""
         try:
             with self._drain_env() as env:
                 backend = self.with_env(env)
@@ -217,7 +220,10 @@ class RetailBackend(models.Model):
                 event = env["retail.event"].browse(event_id)
                 if not event.exists() or not event.filtered_domain(_due_domain()):
                     return "skipped"
-                report = event._process_job()
+                report = event._process_begin()
+            if report is None:  # claimed
+                with self._drain_reader() as env:
+                    report = env["retail.event"].browse(event_id)._process_claimed()
         except CONFLICTS as error:
             _logger.info("Event %s left queued after a database conflict: %s", event_id, error)
             return "conflict"
@@ -235,18 +241,33 @@ class RetailBackend(models.Model):
     @contextmanager
     def _drain_env(self):
         """An environment on a transaction of its own, committed when the block ends well
-        (rolled back otherwise). In a test without the registry's test mode, the test's
-        transaction with a savepoint stands in for it."""
-        if odoo.modules.module.current_test and not compat.registry_in_test_mode(self.env.registry):
+        (rolled back otherwise). On a test case's single transaction, a savepoint of it
+        stands in for it."""
+        if shares_test_transaction(self.env):
             with self.env.cr.savepoint():
                 yield self.env
             return
         self.env.flush_all()  # what this transaction wrote is seen by the other one (tests)
         try:
             with self.env.registry.cursor() as cr:
-                yield self.env(cr=cr)
+                env = self.env
+                yield environment(env.registry, cr, env.uid, env.context, env.su)
         finally:
             # this job's own transaction must not answer from what it read before
+            self.env.invalidate_all()
+
+    @contextmanager
+    def _drain_reader(self):
+        """An environment whose cursor holds no transaction between statements, for an
+        event's call step (see :meth:`_drain_env` for tests)."""
+        if shares_test_transaction(self.env):
+            yield self.env
+            return
+        self.env.flush_all()
+        try:
+            with between_transactions(self.env) as env:
+                yield env
+        finally:
             self.env.invalidate_all()
 
     def _park_queued_events(self):

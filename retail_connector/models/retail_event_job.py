@@ -37,6 +37,15 @@ class RetailEvent(models.Model):
     def _process_job(self, replay=False):
         """Job: import one event. Returns a short report of what happened."""
         self.ensure_one()
+        refused = self._process_begin(replay)
+        if refused:
+            return refused
+        return self._process_claimed(replay)
+
+    def _process_begin(self, replay=False):
+        """The checks before the call, and the claim (committed at once). Returns why the
+        event is not processed now (parked, postponed, failed, done meanwhile), or None."""
+        self.ensure_one()
         if self.state in ("done", "ignored") and not replay:
             return f"nothing to do: event is {self.state}"
         backend = self.backend_id
@@ -60,9 +69,12 @@ class RetailEvent(models.Model):
                     type=backend.backend_type,
                 ),
             )
-        refused = self._claim(replay)
-        if refused:
-            return refused
+        return self._claim(replay)
+
+    def _process_claimed(self, replay=False):
+        """Call, then record, for a claimed event. The call step reads through this
+        record's environment and writes to Odoo only in short transactions of its own."""
+        backend = self.backend_id.with_context(retail_no_export=True)
         answers = circuit.answer_count()
         call = backend._get_event_call(self.topic)
         prepared = failure = None

@@ -6,7 +6,6 @@ them, the VAT number, payment terms and credit limit. ``Name`` is sent only when
 created from Odoo (the partner has no Salesforce Id yet): Salesforce owns it afterwards.
 """
 
-from ..const import to_18_char_id
 from .base import SalesforceExporter, is_placeholder
 
 # Odoo partner fields the accounts flow may send (a change of one marks the binding dirty).
@@ -77,20 +76,3 @@ class AccountExporter(SalesforceExporter):
         failures = self.collection_failures(items, results)
         self.adopt_ids(items, results, failures)
         return failures
-
-    def adopt_ids(self, items, results, failures):
-        """Give the bindings created in Odoo the Id Salesforce returned."""
-        from odoo.addons.retail_connector.errors import DataError
-
-        Binding = self.env[self.binding_model]
-        for (binding, _record), result in zip(items, results, strict=False):
-            if binding.id in failures or not is_placeholder(binding.external_id):
-                continue
-            record_id = to_18_char_id(result.get("id"))
-            other = Binding._find(self.backend, record_id)
-            if other and other != binding:
-                failures[binding.id] = DataError(
-                    f"{self.object_name} {record_id} is bound to {other.odoo_id.display_name} "
-                    "already: merge the two records in Odoo or clear the external id field.")
-                continue
-            binding.external_id = record_id

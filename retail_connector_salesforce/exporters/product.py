@@ -7,7 +7,6 @@ missing ones created, one collection call each. Unpublishing deactivates the Pro
 """
 
 from ..const import to_18_char_id
-from .account import AccountExporter
 from .base import SalesforceExporter, is_placeholder
 
 PRICE_KEY = "_price"  # kept in the hashed record, not sent with the Product2
@@ -20,7 +19,6 @@ def quote(value):
 class ProductExporter(SalesforceExporter):
     binding_model = "retail.product.binding"
     object_name = "Product2"
-    adopt_ids = AccountExporter.adopt_ids
 
     def __init__(self, backend, flow="products"):
         super().__init__(backend, flow)
@@ -71,7 +69,7 @@ class ProductExporter(SalesforceExporter):
         if not book:
             error = DataError("Salesforce has no standard price book: prices not sent.")
             return {binding.id: error for binding, _record in items}
-        product_ids = ", ".join(quote(binding.external_id) for binding, _record in items)
+        product_ids = ", ".join(quote(self.remote_id(binding)) for binding, _record in items)
         existing = {
             to_18_char_id(row["Product2Id"]): row["Id"]
             for row in self.adapter.query_all(
@@ -82,12 +80,12 @@ class ProductExporter(SalesforceExporter):
         updates, creates = [], []
         for binding, record in items:
             values = {"UnitPrice": record[PRICE_KEY], "IsActive": record["IsActive"]}
-            entry = existing.get(binding.external_id)
+            entry = existing.get(self.remote_id(binding))
             if entry:
                 updates.append(((binding, record), {"id": entry, **values}))
             else:
                 creates.append(((binding, record), {
-                    "Pricebook2Id": book, "Product2Id": binding.external_id, **values}))
+                    "Pricebook2Id": book, "Product2Id": self.remote_id(binding), **values}))
         failures = {}
         for batch, call in ((updates, self.adapter.collection_update),
                             (creates, self.adapter.collection_create)):

@@ -12,7 +12,7 @@
 
 from odoo import api, fields, models
 
-from odoo.addons.retail_connector.engine.outbound import mark_dirty
+from odoo.addons.retail_connector.engine.outbound import insert_marks, mark_dirty
 
 from ..exporters.account import ACCOUNT_EXPORT_FIELDS
 from ..exporters.base import PLACEHOLDER_PREFIX
@@ -50,7 +50,9 @@ class ResPartner(models.Model):
         dirty = bindings.filtered(
             lambda b: (changed & ACCOUNT_EXPORT_FIELDS)
             - Rules._channel_owned_fields(b.backend_id, "customer"))
-        mark_dirty(dirty, "accounts")
+        # a row of its own per change: never waits on, nor fails to serialize against, an
+        # export recording its outcome on the same bindings
+        mark_dirty(dirty, "accounts", insert_only=True)
 
 
 class ProductTemplate(models.Model):
@@ -91,7 +93,7 @@ class ProductTemplate(models.Model):
                     bindings |= Binding.create({
                         "backend_id": backend.id, "odoo_id": variant.id,
                         "external_id": f"{PLACEHOLDER_PREFIX}{variant.id}"})
-            mark_dirty(bindings, "products")
+            mark_dirty(bindings, "products", insert_only=True)
 
 
 class ProductProduct(models.Model):
@@ -140,7 +142,8 @@ class SaleOrder(models.Model):
                 bindings |= Binding.create({
                     "backend_id": backend.id, "odoo_id": sale.id, "from_odoo": not origin,
                     "external_id": origin.external_id or f"{PLACEHOLDER_PREFIX}{sale.id}"})
-            bindings.write({"export_pending": True})
+            # inside imports too (see the module's docstring), hence not mark_dirty
+            insert_marks(bindings, "order_status")
             backend._schedule_export("order_status")
 
 

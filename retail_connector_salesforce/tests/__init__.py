@@ -3,6 +3,7 @@ from . import (
     test_accounts_out,
     test_adapter,
     test_dry_run,
+    test_export_locks,
     test_install,
     test_limits,
     test_order_status,

@@ -84,10 +84,13 @@ def test_refuse_through_control_api_comes_back_by_itself(sandbox, sf):
 
 def test_latency_is_added(sandbox, sf):
     sandbox.control.faults(latency_ms=250)
+    sandbox.control.reset_counters()
     started = time.monotonic()
     sf.query("SELECT COUNT() FROM Account")
     assert time.monotonic() - started >= 0.25
     sandbox.control.faults(clear=True)
+    # the request held by the fault is counted (a test knows when a call is in flight)
+    assert sandbox.control.counters()["latency.held"] == 1
 
 
 def test_counters_per_endpoint(sandbox, sf):

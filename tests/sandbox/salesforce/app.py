@@ -134,6 +134,8 @@ class Application:
                 return error_response(ApiError(503, "SERVER_UNAVAILABLE",
                                                "Server temporarily unavailable"))
             if self.faults.latency_seconds:
+                # counted as it starts waiting: a test knows a call is in flight
+                self.counters["latency.held"] += 1
                 time.sleep(self.faults.latency_seconds)
             return self._salesforce(request)
         except ApiError as error:
