@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..engine import circuit
 from ..engine.failures import close_outbound_failures
+from ..engine.outbound import CLAIM_TIMEOUT
 from ..errors import AuthError, DataError, RetailError, TransientError, backoff_delay
 
 _logger = logging.getLogger(__name__)
@@ -165,9 +166,32 @@ class RetailBackend(models.Model):
         return self._enqueue_job("_run_catch_up", "catch-up", "catch-up import")
 
     def _cron_catch_up(self):
-        """Enqueue one catch-up job per active backend."""
+        """Enqueue one catch-up job per active backend, and the export of each flow whose
+        rows a dead run left claimed (see ``_schedule_stale_exports``)."""
         for backend in self._cron_ready_backends():
             backend._enqueue_catch_up()
+            backend._schedule_stale_exports()
+
+    def _schedule_stale_exports(self):
+        """Schedule the export of each flow holding a row still waiting to be sent whose claim
+        has expired: a worker that died between its claim and its record leaves its rows
+        claimed (``CLAIM_TIMEOUT``), and without a new change to them nothing would run the
+        flow again. Returns the flows scheduled."""
+        self.ensure_one()
+        scheduled = []
+        for flow in sorted(self._export_flows()):
+            Binding = self.env[self._get_exporter(flow).binding_model]
+            Binding.flush_model(["backend_id", "export_pending", "export_claimed_at"])
+            self.env.cr.execute(
+                f"SELECT 1 FROM {Binding._table} WHERE backend_id = %s AND export_pending "
+                "AND export_claimed_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => %s) "
+                "LIMIT 1",
+                (self.id, CLAIM_TIMEOUT),
+            )
+            if self.env.cr.fetchone():
+                self._schedule_export(flow)
+                scheduled.append(flow)
+        return scheduled
 
     def _run_catch_up(self):
         """Job: poll the channel since each flow's checkpoint into the event inbox."""

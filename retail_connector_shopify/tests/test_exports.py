@@ -93,6 +93,32 @@ class TestShopifyExports(ShopifyCase):
     # ------------------------------------------------------------------
     # Stock out
     # ------------------------------------------------------------------
+    def test_rows_a_dead_run_left_claimed_are_exported_again_by_the_cron(self):
+        """A worker that died between its claim and its record leaves its rows claimed: once
+        the claim expired, the catch-up cron schedules the flow, and the row goes out."""
+        from datetime import timedelta
+
+        from odoo import fields
+
+        seeded = self.seed_variants(2)
+        products, bindings = self.bind(seeded)
+        self.set_stock(products, [7, 9])
+        live, dead = bindings
+        now = fields.Datetime.now()
+        bindings.write({"export_pending": True, "export_claimed_at": now})
+        self.assertEqual(self.backend._schedule_stale_exports(), [], "a live run's claim")
+        dead.export_claimed_at = now - timedelta(hours=2)
+        with trap_jobs() as trap:
+            self.env["retail.backend"]._cron_catch_up()
+        exports = {job.args[0] for job in trap.enqueued_jobs
+                   if job.method_name == "_export_flow" and job.recordset == self.backend}
+        self.assertEqual(exports, {"products", "stock"})  # both flows send product bindings
+        self.backend._export_flow("stock")
+        levels = self.levels()
+        self.assertEqual(levels[seeded[1][0]], 9, "the dead run's row went out")
+        self.assertEqual(levels[seeded[0][0]], 0, "the live run's row is left to it")
+        self.assertTrue(live.export_pending)
+
     def test_stock_of_1000_variants_in_ceil_n_over_250_calls_then_nothing(self):
         count = 1000
         seeded = self.seed_variants(count)
