@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 
+from ..engine import circuit
 from ..errors import QuotaExceeded, RetailError
 
 _logger = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class RetailBackend(models.Model):
             return 0
         now = fields.Datetime.now()
         if now < self.paused_until:
-            return max(1, int((self.paused_until - now).total_seconds() + 0.999))
+            # Jittered: the jobs postponed by a pause must not all come due in one second.
+            return circuit.jittered(max(1, (self.paused_until - now).total_seconds()))
         try:
             more = self._pause_probe()
         except QuotaExceeded as error:
@@ -51,8 +53,10 @@ class RetailBackend(models.Model):
                 {"paused_until": now + timedelta(seconds=more)}
             )
             return int(more)
-        self._circuit_write({"paused_until": False, "paused_reason": False})
-        self.message_post(body=_("The channel's quota allows calls again: resumed."))
+        # Jobs whose pause ended at once probe concurrently: the one that records the resume
+        # says so, the others' writes give way (and say nothing twice).
+        if self._circuit_write({"paused_until": False, "paused_reason": False}):
+            self.message_post(body=_("The channel's quota allows calls again: resumed."))
         return 0
 
     def _pause_probe(self):

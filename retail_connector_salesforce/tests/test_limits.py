@@ -34,6 +34,13 @@ class TestSalesforceLimits(SalesforceFlowMixin, TransactionCase):
         """The pause's time has come (what waiting for it would do)."""
         self.backend.paused_until = fields.Datetime.now() - timedelta(seconds=1)
 
+    def test_jobs_postponed_by_a_pause_come_back_spread_not_in_one_second(self):
+        self.backend.write({"paused_until": fields.Datetime.now() + timedelta(seconds=600),
+                            "paused_reason": "TotalRequests Limit exceeded."})
+        waits = {self.backend._pause_check() for _job in range(20)}
+        self.assertTrue(all(595 <= wait <= 721 for wait in waits), waits)
+        self.assertGreater(len(waits), 1, "every postponed job would come due at once")
+
     def test_daily_limit_pauses_the_backend_and_no_event_fails(self):
         account, event = self.account_event("Limited Co")
         self.control.faults(exhaust_limits=True)
