@@ -281,6 +281,12 @@ class RetailBackend(models.Model):
             )
         return frozenset()
 
+    def _export_binding_model(self, flow):
+        """The binding model whose rows ``flow`` sends (the exporter class's
+        ``binding_model``), without building an exporter; None when this backend has no
+        exporter for it (channel addons extend it)."""
+        return None
+
     def _get_exporter(self, flow):
         """Return the exporter instance of ``flow`` for this backend (see engine.outbound)."""
         raise UserError(

@@ -180,7 +180,10 @@ class RetailBackend(models.Model):
         self.ensure_one()
         scheduled = []
         for flow in sorted(self._export_flows()):
-            Binding = self.env[self._get_exporter(flow).binding_model]
+            model = self._export_binding_model(flow)
+            if not model:
+                continue
+            Binding = self.env[model]
             Binding.flush_model(["backend_id", "export_pending", "export_claimed_at"])
             self.env.cr.execute(
                 f"SELECT 1 FROM {Binding._table} WHERE backend_id = %s AND export_pending "

@@ -59,17 +59,26 @@ class RetailBackend(models.Model):
             return super()._export_flows() | frozenset(EXPORT_FLOWS)
         return super()._export_flows()
 
-    def _get_exporter(self, flow):
-        self.ensure_one()
-        if self.backend_type != "salesforce" or flow not in EXPORT_FLOWS:
-            return super()._get_exporter(flow)
+    @staticmethod
+    def _sf_exporter_class(flow):
         from .. import exporters
 
         return {
             "accounts": exporters.AccountExporter,
             "products": exporters.ProductExporter,
             "order_status": exporters.OrderStatusExporter,
-        }[flow](self, flow)
+        }[flow]
+
+    def _export_binding_model(self, flow):
+        if self.backend_type == "salesforce" and flow in EXPORT_FLOWS:
+            return self._sf_exporter_class(flow).binding_model
+        return super()._export_binding_model(flow)
+
+    def _get_exporter(self, flow):
+        self.ensure_one()
+        if self.backend_type != "salesforce" or flow not in EXPORT_FLOWS:
+            return super()._get_exporter(flow)
+        return self._sf_exporter_class(flow)(self, flow)
 
     def _sf_retry_export_event(self, event):
         """Retry of a failed ``export/<flow>`` event: mark its record dirty, export again."""

@@ -29,6 +29,11 @@ class RetailBackend(models.Model):
             return super()._export_flows() | frozenset(EXPORTERS)
         return super()._export_flows()
 
+    def _export_binding_model(self, flow):
+        if self.backend_type == "shopify" and flow in EXPORTERS:
+            return EXPORTERS[flow].binding_model
+        return super()._export_binding_model(flow)
+
     def _get_exporter(self, flow):
         if self.backend_type != "shopify" or flow not in EXPORTERS:
             return super()._get_exporter(flow)

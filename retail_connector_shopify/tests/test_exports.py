@@ -118,6 +118,12 @@ class TestShopifyExports(ShopifyCase):
         self.assertEqual(levels[seeded[1][0]], 9, "the dead run's row went out")
         self.assertEqual(levels[seeded[0][0]], 0, "the live run's row is left to it")
         self.assertTrue(live.export_pending)
+        # A backend whose flows have no exporter (generic) is passed over, not an error that
+        # would stop the cron for every backend.
+        generic = self.env["retail.backend"].create(
+            {"name": "Generic flows", "backend_type": "generic", "generic_export_flows": "things"}
+        )
+        self.assertEqual(generic._schedule_stale_exports(), [])
 
     def test_stock_of_1000_variants_in_ceil_n_over_250_calls_then_nothing(self):
         count = 1000
