@@ -11,10 +11,12 @@ Settings come from the environment: ``PGHOST`` (127.0.0.1), ``PGPORT`` (5432), `
 and to create and drop databases.
 """
 
+import fcntl
 import importlib.metadata
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -276,6 +278,16 @@ def base_template():
     name = f"rc_template_{digest}"
     if database_exists(name):
         return name
+    # Runs started side by side (tests, reliability, bench, other work trees) build it once:
+    # the first builds, the others wait for it instead of dropping its half-built copy.
+    with open(os.path.join(tempfile.gettempdir(), f"{name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if database_exists(name):
+            return name
+        return _build_base_template(name)
+
+
+def _build_base_template(name):
     building = f"{name}_building"
     drop_database(building)
     print(f"Building the base template database {name} (once, about a minute)...", flush=True)
