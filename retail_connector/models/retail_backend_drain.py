@@ -211,12 +211,9 @@ class RetailBackend(models.Model):
         try:
             with self._drain_env() as env:
                 backend = self.with_env(env)
-                if backend._circuit_parks():
-                    return f"circuit open: {backend._park_queued_events()} event(s) parked"
-                wait = backend._circuit_check()
-                if wait:  # paused by a used-up quota
-                    backend._schedule_drain(delay=wait)
-                    return f"paused: drain postponed by {wait}s"
+                stopped = backend._call_gate(backend._drain_park, backend._drain_postpone)
+                if stopped is not None:
+                    return stopped
                 event = env["retail.event"].browse(event_id)
                 if not event.exists() or not event.filtered_domain(_due_domain()):
                     return "skipped"
@@ -237,6 +234,15 @@ class RetailBackend(models.Model):
                 )
             return "failed"
         return str(report).split(":", 1)[0]
+
+    def _drain_park(self):
+        """:meth:`_call_gate`'s ``park`` for a drain: the circuit opened, its events wait."""
+        return f"circuit open: {self._park_queued_events()} event(s) parked"
+
+    def _drain_postpone(self, wait):
+        """:meth:`_call_gate`'s ``postpone`` for a drain: a quota pause, the drain waits."""
+        self._schedule_drain(delay=wait)
+        return f"paused: drain postponed by {wait}s"
 
     @contextmanager
     def _drain_env(self):

@@ -28,6 +28,28 @@ class RetailBackend(models.Model):
 
     _inherit = "retail.backend"
 
+    def _call_gate(self, park, postpone, archived=None):
+        """The checks a job makes before it calls the channel, in this order:
+
+        - an archived backend stops the job: ``archived()`` returns its report (without
+          ``archived``, the caller checks this elsewhere);
+        - a circuit that is not closed parks it: ``park()`` parks the caller's work (the
+          resume job holds its place until the circuit closes) and returns its report;
+        - a used-up quota postpones it: ``postpone(wait)`` puts the work off by ``wait``
+          seconds and returns its report.
+
+        :returns: None when the call may go, else the report of the callable that ran.
+        """
+        self.ensure_one()
+        if archived is not None and not self.active:
+            return archived()
+        if self._circuit_parks():
+            return park()
+        wait = self._circuit_check()
+        if wait:  # paused by a used-up quota
+            return postpone(wait)
+        return None
+
     def _call_guarded(self, work, answers=None):
         """Run ``work()`` in a savepoint and classify how it ended.
 
@@ -122,15 +144,20 @@ class RetailBackend(models.Model):
     def _export_flow(self, flow):
         """Job: export what is dirty in ``flow``. Returns a short report."""
         self.ensure_one()
-        if not self.active:
-            return f"backend {self.name} is archived: nothing exported"
-        if self._circuit_parks():
+
+        def park():
             self._circuit_schedule_resume()
             return "circuit open: export parked until the circuit closes"
-        wait = self._circuit_check()
-        if wait:  # paused by a used-up quota
+
+        def postpone(wait):
             self._schedule_export(flow, delay=wait)
             return f"paused: export postponed by {wait}s"
+
+        refused = self._call_gate(
+            park, postpone, archived=lambda: f"backend {self.name} is archived: nothing exported"
+        )
+        if refused is not None:
+            return refused
         outcome, value = self._call_guarded(lambda: self._get_exporter(flow).run())
         if outcome == "done":
             close_outbound_failures(self, flow)  # the run-wide failure row, if one is open

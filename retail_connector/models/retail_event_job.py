@@ -49,15 +49,22 @@ class RetailEvent(models.Model):
         if self.state in ("done", "ignored") and not replay:
             return f"nothing to do: event is {self.state}"
         backend = self.backend_id
-        if not backend.active:
-            return f"backend {backend.name} is archived: event left {self.state}"
-        if backend._circuit_parks():
+
+        def park():
             self._park()
             return "circuit open: event parked until the circuit closes"
-        wait = backend._circuit_check()
-        if wait:  # paused by a used-up quota
+
+        def postpone(wait):
             self._enqueue(delay=wait, replay=replay)
             return f"paused: postponed by {wait}s"
+
+        refused = backend._call_gate(
+            park,
+            postpone,
+            archived=lambda: f"backend {backend.name} is archived: event left {self.state}",
+        )
+        if refused is not None:
+            return refused
         backend = backend.with_context(retail_no_export=True)
         if backend._get_event_handler(self.topic) is None:
             return self._mark_failed(

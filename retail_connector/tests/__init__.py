@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_call_gate,
     test_canonical,
     test_circuit,
     test_circuit_failures,

@@ -1,5 +1,3 @@
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields
@@ -9,10 +7,11 @@ from odoo.tools import mute_logger
 from ..canonical import Customer
 from ..engine.importers import PartnerImporter
 from ..errors import TransientError
+from .common import CommittedBackendMixin
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentImports(TransactionCase):
+class TestConcurrentImports(CommittedBackendMixin, TransactionCase):
     """Two database connections import the same external customer at the same time.
 
     These tests commit on their own cursors (a real second transaction is the point), and
@@ -21,24 +20,15 @@ class TestConcurrentImports(TransactionCase):
 
     def setUp(self):
         super().setUp()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            self.backend_id = (
-                env["retail.backend"]
-                .create({"name": "Concurrency backend", "backend_type": "generic"})
-                .id
-            )
-        self.addCleanup(self._cleanup)
+        self.commit_backend({"name": "Concurrency backend", "backend_type": "generic"})
         self.customer = Customer(external_id="RACE-1", name="Racer", email="racer@example.com")
 
-    def _cleanup(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            bindings = env["retail.partner.binding"].search([("backend_id", "=", self.backend_id)])
-            partners = bindings.mapped("odoo_id")
-            bindings.unlink()
-            partners.unlink()
-            env["retail.backend"].browse(self.backend_id).unlink()
+    def cleanup_committed(self, env):
+        bindings = env["retail.partner.binding"].search([("backend_id", "=", self.backend_id)])
+        partners = bindings.mapped("odoo_id")
+        bindings.unlink()
+        partners.unlink()
+        super().cleanup_committed(env)
 
     def _importer(self, cr):
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -49,8 +39,7 @@ class TestConcurrentImports(TransactionCase):
             return api.Environment(cr, SUPERUSER_ID, {})[model].search_count(domain)
 
     def test_two_cursors_create_one_binding(self):
-        cr_a, cr_b = self.registry.cursor(), self.registry.cursor()
-        try:
+        with self.own_cursors(2) as (cr_a, cr_b):
             self._importer(cr_a).import_customer(self.customer)
             with self.assertRaises(TransientError):
                 self._importer(cr_b).import_customer(self.customer)
@@ -58,9 +47,6 @@ class TestConcurrentImports(TransactionCase):
             cr_b.rollback()
             self._importer(cr_b).import_customer(self.customer)
             cr_b.commit()
-        finally:
-            cr_a.close()
-            cr_b.close()
         self.assertEqual(
             self._count("retail.partner.binding", [("backend_id", "=", self.backend_id)]), 1
         )
@@ -68,8 +54,7 @@ class TestConcurrentImports(TransactionCase):
 
     def test_unique_violation_becomes_a_retry(self):
         """Without the lock (another code path), the unique index is the safety net."""
-        cr_a, cr_b = self.registry.cursor(), self.registry.cursor()
-        try:
+        with self.own_cursors(2) as (cr_a, cr_b):
             env_b = api.Environment(cr_b, SUPERUSER_ID, {})
             backend_b = env_b["retail.backend"].browse(self.backend_id)
             partner_b = env_b["res.partner"].create({"name": "B side"})
@@ -90,72 +75,37 @@ class TestConcurrentImports(TransactionCase):
             self.assertEqual(outcome, "transient")
             self.assertIn("Concurrent update", str(error))
             cr_b.rollback()
-        finally:
-            cr_a.close()
-            cr_b.close()
 
 
 @tagged("post_install", "-at_install")
-class TestHalfOpenProbeRace(TransactionCase):
+class TestHalfOpenProbeRace(CommittedBackendMixin, TransactionCase):
     """Two workers find the cooldown of an open circuit over at the same moment: exactly one
     of them probes the channel. Commits on its own cursors and cleans up."""
 
     def setUp(self):
         super().setUp()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            self.backend_id = (
-                env["retail.backend"]
-                .create(
-                    {
-                        "name": "Probe race backend",
-                        "backend_type": "generic",
-                        "circuit_state": "open",
-                        "circuit_cooldown": 60,
-                        "circuit_opened_at": fields.Datetime.now() - timedelta(seconds=120),
-                    }
-                )
-                .id
-            )
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["queue.job"].search([("retail_backend_id", "=", self.backend_id)]).unlink()
-            env["retail.backend"].browse(self.backend_id).unlink()
-
-    def _read(self, field):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            return env["retail.backend"].browse(self.backend_id)[field]
+        self.commit_backend({
+            "name": "Probe race backend",
+            "backend_type": "generic",
+            "circuit_state": "open",
+            "circuit_cooldown": 60,
+            "circuit_opened_at": fields.Datetime.now() - timedelta(seconds=120),
+        })
 
     def test_two_concurrent_callers_one_probe(self):
-        barrier = threading.Barrier(2)
         # Environments are built here: building one takes the registry's lock, which the
-        # test runner's thread holds.
-        cursors = [self.registry.cursor(), self.registry.cursor()]
-        backends = [
-            api.Environment(cr, SUPERUSER_ID, {})["retail.backend"].browse(self.backend_id)
-            for cr in cursors
-        ]
-        for backend in backends:
-            self.assertEqual(backend.circuit_state, "open")  # read first, as a job would
-
-        def caller(backend):
-            barrier.wait(timeout=30)
-            return backend._circuit_claim_probe()
-
-        try:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                claims = list(pool.map(caller, backends))
-        finally:
-            for cr in cursors:
-                cr.rollback()
-                cr.close()
+        # test runner's thread holds. The cursors are rolled back when closed.
+        with self.own_cursors(2) as cursors:
+            backends = [
+                api.Environment(cr, SUPERUSER_ID, {})["retail.backend"].browse(self.backend_id)
+                for cr in cursors
+            ]
+            for backend in backends:
+                self.assertEqual(backend.circuit_state, "open")  # read first, as a job would
+            claims = self.at_once(lambda backend: backend._circuit_claim_probe(), backends)
         self.assertEqual(sorted(claims), [False, True], "exactly one caller holds the probe")
-        self.assertEqual(self._read("circuit_state"), "half_open")
-        self.assertTrue(self._read("circuit_probe_at"))
+        self.assertEqual(self.read_backend("circuit_state"), "half_open")
+        self.assertTrue(self.read_backend("circuit_probe_at"))
 
     def test_the_probe_closes_on_its_own_cursor(self):
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
@@ -171,4 +121,4 @@ class TestHalfOpenProbeRace(TransactionCase):
             self.assertEqual(backend_b._circuit_probe_once(), "busy")
             cr_a.rollback()
             cr_b.rollback()
-        self.assertEqual(self._read("circuit_state"), "closed")
+        self.assertEqual(self.read_backend("circuit_state"), "closed")

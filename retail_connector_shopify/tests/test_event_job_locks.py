@@ -7,51 +7,31 @@ archives its backend at the end; the second runs in the test's transaction.
 import itertools
 import json
 import threading
-import time
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.retail_connector.engine.intake import store_event
-from odoo.addons.retail_connector.engine.transactions import environment
-from odoo.addons.retail_connector_shopify.rate_budget import RateBudget
 
-from .common import SANDBOX_SHOP, ShopifyCase
+from .common import LOCK_TIMEOUT, CommittedShopifyMixin, ShopifyCase
 
 _SEQUENCE = itertools.count(1)
-SLOW_CALL = 4.0  # seconds the sandbox holds the order's transactions
-LOCK_TIMEOUT = "300ms"  # far below SLOW_CALL: a write waiting on the job fails
 
 
 @tagged("post_install", "-at_install")
-class TestImportJobHoldsNoLock(TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        from tests.sandbox.shopify import ShopifySandbox
-
-        cls.sandbox = ShopifySandbox().start()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.control = cls.sandbox.control
-
+class TestImportJobHoldsNoLock(CommittedShopifyMixin, TransactionCase):
     def setUp(self):
         super().setUp()
         sku = f"NOLOCK-IN-{next(_SEQUENCE)}"
         self.control.seed({"products": [{"title": sku, "variants": [
             {"sku": sku, "price": "12.00"}]}]})
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            env = self.committed_env(cr, tracking_disable=True)
             euro = env.ref("base.EUR")
             self.euro_was_active = euro.active
             euro.active = True  # the sandbox shop's currency
-            backend = env["retail.backend"].create({
-                "name": f"No-lock imports {sku}", "backend_type": "shopify",
-                "shopify_shop_domain": SANDBOX_SHOP, "shopify_api_version": "2026-04",
-                "shopify_api_base_url": self.sandbox.base_url,
-                "shopify_access_token": self.sandbox.token, "shopify_rate_reserve": 0,
-                "webhook_secret": self.sandbox.client_secret,
-            })
+            backend = self.create_committed_backend(env, f"No-lock imports {sku}")
             bank = env["account.journal"].search(
                 [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1)
             env["retail.value.mapping"].create({
@@ -61,22 +41,18 @@ class TestImportJobHoldsNoLock(TransactionCase):
                 "name": sku, "default_code": sku, "is_storable": True,
                 "invoice_policy": "order", "taxes_id": [(5, 0, 0)]})
             self.backend_id, self.sku = backend.id, sku
-        self.addCleanup(self._archive)
-        self.addCleanup(RateBudget.forget, self.backend_id)
-        self.addCleanup(self.control.clear_faults)
+        self.archive_at_end()
 
-    def _archive(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["retail.backend"].browse(self.backend_id).active = False
-            if not self.euro_was_active:
-                env.ref("base.EUR").active = False
+    def archive_committed(self, env):
+        super().archive_committed(env)
+        if not self.euro_was_active:
+            env.ref("base.EUR").active = False
 
     def store(self, topic, order_id, key):
         """Store the sandbox's REST body of the order as a webhook would (committed)."""
         payload = self.control.rest("orders", order_id)
         with self.registry.cursor() as cr:
-            env = environment(self.registry, cr, SUPERUSER_ID, {})
+            env = self.committed_env(cr)
             with trap_jobs():
                 event, _created = store_event(
                     env["retail.backend"].browse(self.backend_id), topic, json.dumps(payload),
@@ -85,39 +61,37 @@ class TestImportJobHoldsNoLock(TransactionCase):
 
     def run_job(self, event_id):
         """The event's job on its own cursor, committed like queue_job's runner does."""
-        with self.registry.cursor() as cr:
-            env = environment(self.registry, cr, SUPERUSER_ID, {})
+
+        def job(env):
             with trap_jobs():
                 return env["retail.event"].browse(event_id)._process_job()
+
+        return self.on_own_cursor(job)
 
     def read(self, query, params):
         with self.registry.cursor() as cr:
             cr.execute(query, params)
             return cr.fetchone()
 
-    def _person_edits(self, event_id, sale_id, job_done, edits):
+    def _person_edits(self, event_id, sale_id, job_done):
         """Once the job is in its call step (the sandbox took the latency rule), a person
-        assigns the event and edits the order: neither may wait on the job."""
-        try:
-            for _poll in range(400):
-                if not self.control.faults():
-                    break
-                time.sleep(0.05)
-            edits["asked"] = not self.control.faults()
-            if not edits["asked"]:
-                return
-            with self.registry.cursor() as cr:
-                cr.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                env = environment(self.registry, cr, SUPERUSER_ID, {"tracking_disable": True})
-                env["retail.event"].browse(event_id).write({"user_id": SUPERUSER_ID})
-                env["sale.order"].browse(sale_id).write({"client_order_ref": "PHONED-IN"})
-                cr.execute("SELECT id FROM retail_event WHERE id = %s FOR UPDATE NOWAIT",
-                           (event_id,))
-                cr.execute("SELECT id FROM sale_order WHERE id = %s FOR UPDATE NOWAIT",
-                           (sale_id,))
-            edits["while_waiting"] = not job_done.is_set()
-        except Exception as error:  # noqa: BLE001 - re-raised in the test's thread
-            edits["error"] = error
+        assigns the event and edits the order: neither may wait on the job. Returns what
+        the person saw."""
+        self.wait_for_held_call()
+        edits = {"asked": not self.control.faults()}
+        if not edits["asked"]:
+            return edits
+        with self.registry.cursor() as cr:
+            cr.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            env = self.committed_env(cr, tracking_disable=True)
+            env["retail.event"].browse(event_id).write({"user_id": SUPERUSER_ID})
+            env["sale.order"].browse(sale_id).write({"client_order_ref": "PHONED-IN"})
+            cr.execute("SELECT id FROM retail_event WHERE id = %s FOR UPDATE NOWAIT",
+                       (event_id,))
+            cr.execute("SELECT id FROM sale_order WHERE id = %s FOR UPDATE NOWAIT",
+                       (sale_id,))
+        edits["while_waiting"] = not job_done.is_set()
+        return edits
 
     def test_rows_of_an_import_waiting_on_shopify_are_not_locked(self):
         order = self.control.place_order(
@@ -131,24 +105,20 @@ class TestImportJobHoldsNoLock(TransactionCase):
             "AND external_id = %s", (self.backend_id, str(order["id"])))[0]
         self.control.mark_paid(order["id"])
         paid = self.store("orders/paid", order["id"], "paid")
-        self.control.add_fault("latency", count=1, operation="OrderTransactions",
-                               seconds=SLOW_CALL)
+        self.hold_call("OrderTransactions")
         # The job runs in this thread and the person in another: a side thread must not need
         # the registries' lock, which the thread running the tests holds on Odoo 19 (the
         # job's post-commit hooks, e.g. the partner's rank, look the registry up).
-        job_done, edits = threading.Event(), {}
-        person = threading.Thread(target=self._person_edits, args=(paid, sale_id, job_done, edits))
-        person.start()
-        try:
-            results = {"report": self.run_job(paid)}
-        finally:
-            job_done.set()
-            person.join()
-        if "error" in edits:
-            raise edits["error"]
+        job_done = threading.Event()
+        with self.aside(self._person_edits, paid, sale_id, job_done) as person:
+            try:
+                report = self.run_job(paid)
+            finally:
+                job_done.set()
+        edits = person["result"]
         self.assertTrue(edits.get("asked"), "the job never asked Shopify")
         self.assertTrue(edits.get("while_waiting"), "the edits ran after the job, not during")
-        self.assertIn("done", results["report"])
+        self.assertIn("done", report)
         state, attempts, user_id = self.read(
             "SELECT state, attempts, user_id FROM retail_event WHERE id = %s", (paid,))
         self.assertEqual((state, attempts, user_id), ("done", 1, SUPERUSER_ID))

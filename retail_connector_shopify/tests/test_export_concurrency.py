@@ -5,34 +5,19 @@ archive what they committed at the end.
 """
 
 import itertools
-import threading
-import time
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.retail_connector import compat
-from odoo.addons.retail_connector.engine.transactions import environment
-from odoo.addons.retail_connector_shopify.rate_budget import RateBudget
 
-from .common import SANDBOX_SHOP
+from .common import LOCK_TIMEOUT, CommittedShopifyMixin
 
 _SEQUENCE = itertools.count(1)
-SLOW_CALL = 4.0  # seconds the sandbox holds the stock mutation
-LOCK_TIMEOUT = "300ms"  # far below SLOW_CALL: a validation waiting on the export fails
 
 
 @tagged("post_install", "-at_install")
-class TestStockExportHoldsNoLock(TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        from tests.sandbox.shopify import ShopifySandbox
-
-        cls.sandbox = ShopifySandbox().start()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.control = cls.sandbox.control
-
+class TestStockExportHoldsNoLock(CommittedShopifyMixin, TransactionCase):
     def setUp(self):
         super().setUp()
         main = self.sandbox.seeded["locations"]["main"]
@@ -44,16 +29,10 @@ class TestStockExportHoldsNoLock(TransactionCase):
         item_id = next(v["inventory_item_id"] for v in self.control.state("variants")
                        if v["id"] == variant_id)
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            env = self.committed_env(cr, tracking_disable=True)
             self.stock = env["stock.warehouse"].search(
                 [("company_id", "=", env.company.id)], limit=1).lot_stock_id
-            backend = env["retail.backend"].create({
-                "name": f"No-lock shop {sku}", "backend_type": "shopify",
-                "shopify_shop_domain": SANDBOX_SHOP, "shopify_api_version": "2026-04",
-                "shopify_api_base_url": self.sandbox.base_url,
-                "shopify_access_token": self.sandbox.token, "shopify_rate_reserve": 0,
-                "webhook_secret": self.sandbox.client_secret,
-            })
+            backend = self.create_committed_backend(env, f"No-lock shop {sku}")
             env["retail.value.mapping"].create(
                 {"backend_id": backend.id, "kind": "location", "external_value": str(main),
                  "location_id": self.stock.id})
@@ -64,21 +43,12 @@ class TestStockExportHoldsNoLock(TransactionCase):
                  "external_id": str(variant_id), "inventory_item_id": str(item_id)})
             env["stock.quant"]._update_available_quantity(product, self.stock, 10)
             self.backend_id, self.product_id, self.sku = backend.id, product.id, sku
-        self.addCleanup(self._archive)
-        self.addCleanup(RateBudget.forget, self.backend_id)
-        self.addCleanup(self.control.clear_faults)
-
-    def _archive(self):
-        with self.registry.cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})["retail.backend"].browse(
-                self.backend_id).active = False
+        self.archive_at_end()
 
     def export(self):
-        """One export job on its own cursor, committed like queue_job's runner does (the
-        registry is passed: the test runner's thread holds the registries' lock)."""
-        with self.registry.cursor() as cr:
-            env = environment(self.registry, cr, SUPERUSER_ID, {})
-            return env["retail.backend"].browse(self.backend_id)._export_flow("stock")
+        """One export job on its own cursor, committed like queue_job's runner does."""
+        return self.on_own_cursor(
+            lambda env: env["retail.backend"].browse(self.backend_id)._export_flow("stock"))
 
     def in_store(self):
         main = self.sandbox.seeded["locations"]["main"]
@@ -119,23 +89,14 @@ class TestStockExportHoldsNoLock(TransactionCase):
             env["stock.quant"]._update_available_quantity(
                 env["product.product"].browse(self.product_id), env["stock.location"].browse(
                     self.stock.id), -3)
-        self.control.add_fault("latency", count=1, operation="InventorySetQuantities",
-                               seconds=SLOW_CALL)
-        results = {}
-        export = threading.Thread(target=lambda: results.update(report=self.export()))
-        export.start()
-        try:
+        self.hold_call("InventorySetQuantities")
+        with self.aside(self.export) as export:
             # the export's call is in flight once the sandbox took the latency rule
-            for _poll in range(400):
-                if not self.control.faults():
-                    break
-                time.sleep(0.05)
+            self.wait_for_held_call()
             self.assertFalse(self.control.faults(), "the export never called Shopify")
             # the warehouse user's transaction neither waits for the export nor conflicts
             self.assertEqual(self.validate_delivery(2), "done")
-        finally:
-            export.join()
-        self.assertIn("sent 1", results["report"])
+        self.assertIn("sent 1", export["result"])
         self.assertEqual(self.in_store(), 7, "the slow export sent what it had claimed")
         with self.registry.cursor() as cr:
             binding = api.Environment(cr, SUPERUSER_ID, {})["retail.product.binding"].search(
