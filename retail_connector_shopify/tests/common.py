@@ -158,7 +158,7 @@ class CommittedShopifyMixin:
         def run():
             try:
                 outcome["result"] = target(*args)
-            except Exception as error:  # noqa: BLE001 - raised again in the test's thread
+            except Exception as error:
                 outcome["error"] = error
 
         thread = threading.Thread(target=run)
