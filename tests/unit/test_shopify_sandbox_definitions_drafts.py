@@ -168,6 +168,41 @@ def test_the_peers_documents_are_valid_and_answered(graphql):
     assert [e["code"] for e in again["userErrors"]] == ["TAKEN"]
 
 
+def test_product_set_upserts_by_custom_id_once_its_id_definition_exists(graphql):
+    """The peer's export: ``productSet(identifier: {customId: {key, value}})`` in the app's
+    namespace. Without an ``id`` definition it is refused; with one, the first call creates
+    the product holding the value, the second updates that same product."""
+    mutation = """mutation ProductSet($identifier: ProductSetIdentifiers,
+                                    $input: ProductSetInput!) {
+      productSet(identifier: $identifier, input: $input, synchronous: true) {
+        product { id title } userErrors { code field message } } }"""
+    custom_id = {"key": "odoo_product_id", "value": "db:1:42"}
+    variables = {"identifier": {"customId": custom_id}, "input": {"title": "Mug"}}
+    refused = graphql(mutation, variables)["data"]["productSet"]
+    assert refused["product"] is None
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("NOT_FOUND", ["identifier", "customId"])]
+    assert _create(graphql, **PEER_DEFINITION)["userErrors"] == []
+    created = graphql(mutation, variables)["data"]["productSet"]
+    assert created["userErrors"] == []
+    updated = graphql(mutation, dict(variables, input={"title": "Big mug"}))["data"][
+        "productSet"]
+    assert updated["product"] == {"id": created["product"]["id"], "title": "Big mug"}
+    other = graphql(mutation, {"identifier": {"customId": dict(custom_id, value="db:1:43")},
+                               "input": {"title": "Cup"}})["data"]["productSet"]
+    assert other["product"]["id"] != created["product"]["id"]
+    counted = graphql("""{ metafieldDefinitions(ownerType: PRODUCT, first: 5) { nodes {
+        metafieldsCount metafields(first: 5) { nodes { namespace key value ownerType } } } } }""")
+    definition = counted["data"]["metafieldDefinitions"]["nodes"][0]
+    assert definition["metafieldsCount"] == 2
+    assert sorted(m["value"] for m in definition["metafields"]["nodes"]) == [
+        "db:1:42", "db:1:43"]
+    assert {m["namespace"] for m in definition["metafields"]["nodes"]} == {"app--1"}
+    both = graphql(mutation, {"identifier": {"customId": custom_id, "handle": "mug"},
+                              "input": {"title": "Mug"}})
+    assert both["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
 # -- draft orders -------------------------------------------------------------------------------
 def test_an_empty_store_has_an_empty_draft_orders_connection(graphql):
     body = graphql(DRAFTS_PAGE)

@@ -16,11 +16,13 @@
   ``PINNED_LIMIT_REACHED`` past 20 pinned definitions per owner type. The wording of every
   error but ``TAKEN`` is the sandbox's (Shopify's is unverified), the codes and fields are
   Shopify's.
-- The sandbox stores no metafield values: ``metafields`` is empty and ``metafieldsCount`` 0,
-  so ``validationStatus`` is ``ALL_VALID``. Types: the table ``TYPES`` (category and value
+- Metafield values: only those ``productSet(identifier: {customId})`` writes (the value of an
+  ``id`` definition on the product it creates); ``metafields`` and ``metafieldsCount`` count
+  them, ``validationStatus`` is ``ALL_VALID``. Types: the table ``TYPES`` (category and value
   type per Shopify's list of metafield types; ``list.X`` is X's category as JSON).
 """
 
+import hashlib
 import re
 
 from graphql import GraphQLError
@@ -296,6 +298,55 @@ def metafield_definition_create(_root, info, definition):
         return {"createdDefinition": record, "userErrors": []}
 
 
+# -- productSet(identifier: {customId}) ------------------------------------------------------
+def _metafields(record):
+    return record.setdefault("metafields", {})
+
+
+def custom_id_target(store, token, custom_id):
+    """``(definition, product or None, user error or None)`` of a ``customId`` identifier
+    (``UniqueMetafieldValueInput``: namespace, by default the app's, key and value): the
+    product whose metafield holds that value. The value needs a PRODUCT definition of type
+    ``id`` (unique values) under that namespace and key."""
+    number = app_number(store, token)
+    namespace = resolve_namespace(custom_id.get("namespace"), number)
+    definition = next((d for d in store.metafield_definitions.values()
+                       if d["owner_type"] == "PRODUCT" and d["namespace"] == namespace
+                       and d["key"] == custom_id["key"] and d["type"] == "id"), None)
+    if definition is None:
+        return None, None, {"field": ["identifier", "customId"], "code": "NOT_FOUND",
+                            "message": f"Metafield definition of type 'id' is required for "
+                                       f"{namespace}.{custom_id['key']}."}
+    product = next((p for p in store.products.values()
+                    if _metafields(p).get((namespace, custom_id["key"]), {}).get("value")
+                    == custom_id["value"]), None)
+    return definition, product, None
+
+
+def set_metafield(store, record, definition, value):
+    """Write one metafield value on ``record`` (kept on the record, keyed by namespace and
+    key)."""
+    key = (definition["namespace"], definition["key"])
+    current = _metafields(record).get(key)
+    now = store.touch({})["updated_at"]
+    if current is None:
+        current = _metafields(record)[key] = {
+            "_type": "Metafield", "id": store.next_id(), "namespace": key[0], "key": key[1],
+            "type": definition["type"], "owner_type": definition["owner_type"],
+            "created_at": now, "definition_id": definition["id"]}
+    current.update(value=str(value), updated_at=now)
+    return current
+
+
+def _values_of(definition, info):
+    store = info.context["store"]
+    key = (definition["namespace"], definition["key"])
+    table = {"PRODUCT": store.products, "PRODUCTVARIANT": store.variants,
+             "CUSTOMER": store.customers, "ORDER": store.orders,
+             "DRAFTORDER": store.draft_orders}.get(definition["owner_type"], {})
+    return [r["metafields"][key] for r in table.values() if key in r.get("metafields", {})]
+
+
 # -- object fields ------------------------------------------------------------------------------
 TYPE_RESOLVERS = {
     "MetafieldDefinition": {
@@ -306,13 +357,20 @@ TYPE_RESOLVERS = {
             "smartCollectionCondition"]["enabled"],
         "validationStatus": lambda s, i: "ALL_VALID",
         "standardTemplate": lambda s, i: None,
-        "metafieldsCount": lambda s, i, validationStatus=None: 0,
-        "metafields": connection(lambda s, i: []),
+        "metafieldsCount": lambda s, i, validationStatus=None: len(_values_of(s, i)),
+        "metafields": connection(lambda s, i: _values_of(s, i)),
         "constraints": lambda s, i: s["constraints"],
     },
     "MetafieldDefinitionConstraints": {
         "values": connection(lambda s, i: [{"id": n, "value": v}
                                            for n, v in enumerate(s["values"], start=1)]),
+    },
+    "Metafield": {
+        "ownerType": lambda s, i: s["owner_type"],
+        "jsonValue": lambda s, i: s["value"],
+        "compareDigest": lambda s, i: hashlib.sha256(s["value"].encode()).hexdigest(),
+        "definition": lambda s, i: i.context["store"].metafield_definitions.get(
+            s["definition_id"]),
     },
 }
 

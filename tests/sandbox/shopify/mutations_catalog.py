@@ -7,6 +7,9 @@ variants come from the bulk mutations or ``productSet`` (whose ``variants`` list
 existing one; variants are matched by id, then by SKU). SKU lives in ``inventoryItem.sku``.
 """
 
+from graphql import GraphQLError
+
+from .metafield_definitions import custom_id_target, set_metafield
 from .mutations_inventory import user_error
 from .store import money, parse_gid
 
@@ -186,11 +189,27 @@ def variants_bulk_update(_root, info, productId, variants, allowPartialUpdates=F
 
 
 def product_set(_root, info, input, synchronous=True, identifier=None):
+    """``identifier``: ``id``, ``handle`` or ``customId`` (a unique ``id`` metafield value:
+    the product holding it is updated, else one is created holding it)."""
     store = info.context["store"]
     with store.lock:
-        product, created = None, False
+        product, created, custom = None, False, None
+        if sum(v is not None for v in (identifier or {}).values()) > 1:  # @oneOf
+            raise GraphQLError("ProductSetIdentifiers requires exactly one argument",
+                               extensions={"code": "BAD_REQUEST"})
         product_gid = (identifier or {}).get("id") or input.get("id")
-        if product_gid:
+        if (identifier or {}).get("handle"):
+            product = next((p for p in store.products.values()
+                            if p["handle"] == identifier["handle"]), None)
+        if (identifier or {}).get("customId"):
+            definition, product, error = custom_id_target(
+                store, info.context.get("token"), identifier["customId"])
+            if error:
+                return _set_payload(None, [error], synchronous)
+            custom = (definition, identifier["customId"]["value"])
+        if product is not None:
+            pass
+        elif product_gid:
             product = store.products.get(parse_gid(product_gid, "Product"))
             if product is None:
                 return _set_payload(None, [user_error(["input", "id"], "Product does not exist",
@@ -213,6 +232,8 @@ def product_set(_root, info, input, synchronous=True, identifier=None):
             store.set_options(product, _options_from_input(input["productOptions"]))
         if variants_input is not None:
             _replace_variants(store, product, variants_input)
+        if custom:
+            set_metafield(store, product, *custom)
         _sync_options(store, product)
         store.touch(product)
         store.emit("products/create" if created else "products/update", product)
