@@ -17,7 +17,7 @@ DEFINITION_FIELDS = """id name namespace key description ownerType pinnedPositio
 CREATE = """mutation Create($definition: MetafieldDefinitionInput!) {
   metafieldDefinitionCreate(definition: $definition) {
     createdDefinition { %s }
-    userErrors { code field message elementIndex } } }""" % DEFINITION_FIELDS
+    userErrors { code field message elementIndex } } }""".replace("%s", DEFINITION_FIELDS)
 BY_IDENTIFIER = """query ByIdentifier($identifier: MetafieldDefinitionIdentifierInput!) {
   metafieldDefinition(identifier: $identifier) { id namespace key } }"""
 PEER_DEFINITION = {"name": "Odoo Product ID", "namespace": "$app", "key": "odoo_product_id",
@@ -263,7 +263,7 @@ def test_a_draft_order_is_priced_from_its_lines_discounts_taxes_and_shipping(
         appliedDiscount { title valueType amountSet { %(m)s } }
         taxLines { title rate priceSet { %(m)s } } } }
       shippingLine { title originalPriceSet { %(m)s } taxLines { priceSet { %(m)s } } } } }
-    """ % {"m": MONEY}
+    """.replace("%(m)s", MONEY)
     body = graphql(query, {"id": draft["admin_graphql_api_id"]})
     assert "errors" not in body, body
     result = body["data"]["draftOrder"]
@@ -310,10 +310,10 @@ def test_draft_orders_need_the_read_draft_orders_scope(graphql, shopify_sandbox)
 def test_the_peers_draft_order_queries_cost_more_than_shopify_allows(graphql):
     """The peer selects ``lineItems(first: 250)`` per draft order: over the single query
     maximum of 1,000 points for one draft, and far over for ``draftOrders(first: 100)``."""
-    fields = "id lineItems(first: 250) { nodes { id sku variant { id } product { id } " \
-             "originalUnitPriceSet { %s } discountedTotalSet { %s } } }" % (MONEY, MONEY)
-    one = graphql("query($id: ID!) { draftOrder(id: $id) { %s } }" % fields,
+    fields = ("id lineItems(first: 250) { nodes { id sku variant { id } product { id } "
+              f"originalUnitPriceSet {{ {MONEY} }} discountedTotalSet {{ {MONEY} }} }} }}")
+    one = graphql(f"query($id: ID!) {{ draftOrder(id: $id) {{ {fields} }} }}",
                   {"id": "gid://shopify/DraftOrder/1"})
     assert one["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
-    many = graphql("{ draftOrders(first: 100) { nodes { %s } } }" % fields)
+    many = graphql(f"{{ draftOrders(first: 100) {{ nodes {{ {fields} }} }} }}")
     assert many["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"

@@ -358,7 +358,7 @@ TYPE_RESOLVERS = {
         "validationStatus": lambda s, i: "ALL_VALID",
         "standardTemplate": lambda s, i: None,
         "metafieldsCount": lambda s, i, validationStatus=None: len(_values_of(s, i)),
-        "metafields": connection(lambda s, i: _values_of(s, i)),
+        "metafields": connection(_values_of),
         "constraints": lambda s, i: s["constraints"],
     },
     "MetafieldDefinitionConstraints": {
