@@ -198,6 +198,21 @@ def test_product_set_upserts_by_custom_id_once_its_id_definition_exists(graphql)
     assert sorted(m["value"] for m in definition["metafields"]["nodes"]) == [
         "db:1:42", "db:1:43"]
     assert {m["namespace"] for m in definition["metafields"]["nodes"]} == {"app--1"}
+    # Shopify's OptionSetInput.position / id, ProductSetInput.files and collections, as the
+    # peer sends them (options in position order; files and collections are not modelled)
+    shaped = graphql(mutation, {"identifier": {"customId": dict(custom_id, value="db:1:44")},
+                                "input": {"title": "Tee", "files": [], "productOptions": [
+                                    {"name": "Size", "position": 2, "values": [{"name": "S"}]},
+                                    {"name": "Colour", "position": 1,
+                                     "values": [{"name": "Red"}]}],
+                                    "variants": [{"sku": "TEE-RS", "optionValues": [
+                                        {"optionName": "Size", "name": "S"},
+                                        {"optionName": "Colour", "name": "Red"}]}]}})
+    assert "errors" not in shaped, shaped
+    tee = shaped["data"]["productSet"]["product"]["id"]
+    options = graphql("query($id: ID!) { product(id: $id) { options { name } } }",
+                      {"id": tee})["data"]["product"]["options"]
+    assert [o["name"] for o in options] == ["Colour", "Size"]
     both = graphql(mutation, {"identifier": {"customId": custom_id, "handle": "mug"},
                               "input": {"title": "Mug"}})
     assert both["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

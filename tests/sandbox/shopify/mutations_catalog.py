@@ -5,6 +5,9 @@
 They follow the 2024-10+ product model: ``productCreate`` makes the product with one variant,
 variants come from the bulk mutations or ``productSet`` (whose ``variants`` list replaces the
 existing one; variants are matched by id, then by SKU). SKU lives in ``inventoryItem.sku``.
+``productSet``'s ``files`` / variant ``file`` and ``collections`` are accepted as Shopify
+declares them and not stored: the sandbox models no media and no collections (``media`` and
+``collections`` stay empty connections).
 """
 
 from graphql import GraphQLError
@@ -25,8 +28,11 @@ def _product_fields(data):
 
 
 def _options_from_input(options):
+    """Options in ``position`` order (given positions first, then the others as listed)."""
+    ordered = sorted(enumerate(options or []), key=lambda pair: (
+        pair[1].get("position") is None, pair[1].get("position") or 0, pair[0]))
     return [{"name": o.get("name"), "values": [v.get("name") for v in o.get("values") or []]}
-            for o in options or []]
+            for _index, o in ordered]
 
 
 def _variant_options(option_values):
