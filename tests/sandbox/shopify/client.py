@@ -63,6 +63,13 @@ class SandboxControl:
         ``orders.place_order`` and the README. Fires orders/create (+ orders/paid)."""
         return self._call("POST", "/orders", dict(fields, line_items=line_items))
 
+    def create_draft_order(self, line_items, **fields):
+        """A merchant's draft order: ``create_draft_order([{"sku": ..., "quantity": 1,
+        "applied_discount": {"value_type": "percentage", "value": 10}}], customer=...,
+        applied_discount=..., shipping=..., tax_lines=[...], status="OPEN")`` — see
+        ``draft_orders.create_draft_order``. Fires no webhook."""
+        return self._call("POST", "/draft_orders", dict(fields, line_items=line_items))
+
     def mark_paid(self, order_id):
         return self._call("POST", f"/orders/{order_id}/paid", {})
 

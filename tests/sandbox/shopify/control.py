@@ -8,7 +8,7 @@ the parsed JSON body and the regex match, and returns ``(status, json)``.
 import re
 import uuid
 
-from . import aftersale, order_edits, orders, payouts
+from . import aftersale, draft_orders, order_edits, orders, payouts
 from .mutations_orders import create_subscription
 from .rest_payloads import rest_payload, shop_payload
 from .seed import RETAIL_CATALOGUE, load_seed
@@ -16,7 +16,8 @@ from .store import iso, parse_gid
 
 STATE_TABLES = ("locations", "products", "variants", "inventory_items", "customers", "orders",
                 "fulfillment_orders", "fulfillments", "refunds", "webhook_subscriptions",
-                "bulk_operations", "adjustment_groups", "payouts", "balance_transactions")
+                "bulk_operations", "adjustment_groups", "payouts", "balance_transactions",
+                "draft_orders", "metafield_definitions")
 
 
 def jsonable(value):
@@ -77,6 +78,12 @@ def _rest(sandbox, _body, match):
 def _place_order(sandbox, body, _match):
     order = orders.place_order(sandbox.store, **body)
     return 201, jsonable(dict(order, admin_graphql_api_id=f"gid://shopify/Order/{order['id']}"))
+
+
+def _create_draft_order(sandbox, body, _match):
+    draft = draft_orders.create_draft_order(sandbox.store, **body)
+    return 201, jsonable(dict(draft, admin_graphql_api_id=f"gid://shopify/DraftOrder/"
+                                                          f"{draft['id']}"))
 
 
 def _order_action(action):
@@ -299,6 +306,7 @@ ROUTES = [
     ("POST", r"/orders/(?P<id>[^/]+)/capture", _order_action("capture")),
     ("POST", r"/orders/(?P<id>[^/]+)/refund/calculate", _calculate_refund),
     ("POST", r"/orders/(?P<id>[^/]+)/edit", _edit_order),
+    ("POST", r"/draft_orders", _create_draft_order),
     ("POST", r"/payouts", _create_payout),
     ("POST", r"/inventory", _set_inventory),
     ("POST", r"/products/(?P<id>\d+)", _update_product),

@@ -23,7 +23,14 @@ from graphql import (
     validate,
 )
 
-from . import bulk, mutations_catalog, mutations_inventory, mutations_orders
+from . import (
+    bulk,
+    draft_orders,
+    metafield_definitions,
+    mutations_catalog,
+    mutations_inventory,
+    mutations_orders,
+)
 from .costs import CostCalculator
 from .queries import bind_root_resolvers
 from .resolvers import bind_type_resolvers, default_resolver
@@ -59,11 +66,14 @@ def build_admin_schema(version=None):
     schema.type_map["Money"].serialize = money
     schema.type_map["Decimal"].serialize = money
     schema.type_map["UnsignedInt64"].serialize = lambda value: str(int(value))
-    bind_type_resolvers(schema)
+    bind_type_resolvers(schema, (metafield_definitions.TYPE_RESOLVERS,
+                                 draft_orders.TYPE_RESOLVERS))
     mutations = {}
-    for module in (mutations_inventory, mutations_catalog, mutations_orders, bulk):
+    for module in (mutations_inventory, mutations_catalog, mutations_orders, bulk,
+                   metafield_definitions):
         mutations.update(module.MUTATIONS)
-    bind_root_resolvers(schema, mutations)
+    bind_root_resolvers(schema, mutations,
+                        dict(metafield_definitions.QUERIES, **draft_orders.QUERIES))
     return schema
 
 

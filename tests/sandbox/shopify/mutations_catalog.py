@@ -5,8 +5,14 @@
 They follow the 2024-10+ product model: ``productCreate`` makes the product with one variant,
 variants come from the bulk mutations or ``productSet`` (whose ``variants`` list replaces the
 existing one; variants are matched by id, then by SKU). SKU lives in ``inventoryItem.sku``.
+``productSet``'s ``files`` / variant ``file`` and ``collections`` are accepted as Shopify
+declares them and not stored: the sandbox models no media and no collections (``media`` and
+``collections`` stay empty connections).
 """
 
+from graphql import GraphQLError
+
+from .metafield_definitions import custom_id_target, set_metafield
 from .mutations_inventory import user_error
 from .store import money, parse_gid
 
@@ -22,8 +28,11 @@ def _product_fields(data):
 
 
 def _options_from_input(options):
+    """Options in ``position`` order (given positions first, then the others as listed)."""
+    ordered = sorted(enumerate(options or []), key=lambda pair: (
+        pair[1].get("position") is None, pair[1].get("position") or 0, pair[0]))
     return [{"name": o.get("name"), "values": [v.get("name") for v in o.get("values") or []]}
-            for o in options or []]
+            for _index, o in ordered]
 
 
 def _variant_options(option_values):
@@ -186,11 +195,27 @@ def variants_bulk_update(_root, info, productId, variants, allowPartialUpdates=F
 
 
 def product_set(_root, info, input, synchronous=True, identifier=None):
+    """``identifier``: ``id``, ``handle`` or ``customId`` (a unique ``id`` metafield value:
+    the product holding it is updated, else one is created holding it)."""
     store = info.context["store"]
     with store.lock:
-        product, created = None, False
+        product, created, custom = None, False, None
+        if sum(v is not None for v in (identifier or {}).values()) > 1:  # @oneOf
+            raise GraphQLError("ProductSetIdentifiers requires exactly one argument",
+                               extensions={"code": "BAD_REQUEST"})
         product_gid = (identifier or {}).get("id") or input.get("id")
-        if product_gid:
+        if (identifier or {}).get("handle"):
+            product = next((p for p in store.products.values()
+                            if p["handle"] == identifier["handle"]), None)
+        if (identifier or {}).get("customId"):
+            definition, product, error = custom_id_target(
+                store, info.context.get("token"), identifier["customId"])
+            if error:
+                return _set_payload(None, [error], synchronous)
+            custom = (definition, identifier["customId"]["value"])
+        if product is not None:
+            pass
+        elif product_gid:
             product = store.products.get(parse_gid(product_gid, "Product"))
             if product is None:
                 return _set_payload(None, [user_error(["input", "id"], "Product does not exist",
@@ -213,6 +238,8 @@ def product_set(_root, info, input, synchronous=True, identifier=None):
             store.set_options(product, _options_from_input(input["productOptions"]))
         if variants_input is not None:
             _replace_variants(store, product, variants_input)
+        if custom:
+            set_metafield(store, product, *custom)
         _sync_options(store, product)
         store.touch(product)
         store.emit("products/create" if created else "products/update", product)

@@ -22,6 +22,7 @@ NODE_TABLES = {
     "BulkOperation": "bulk_operations", "InventoryAdjustmentGroup": "adjustment_groups",
     "ShopifyPaymentsPayout": "payouts",
     "ShopifyPaymentsBalanceTransaction": "balance_transactions",
+    "DraftOrder": "draft_orders", "MetafieldDefinition": "metafield_definitions",
 }
 
 #: root field (query or mutation) -> required access scope
@@ -42,6 +43,7 @@ ROOT_SCOPES = {
     "orderMarkAsPaid": "write_orders", "orderCancel": "write_orders",
     "refundCreate": "write_orders", "fulfillmentCreate": "write_fulfillments",
     "shopifyPaymentsAccount": "read_shopify_payments_payouts",
+    "draftOrders": "read_draft_orders", "draftOrder": "read_draft_orders",
 }
 
 
@@ -129,7 +131,8 @@ SORT_KEYS = {
     "FULFILLMENT_STATUS": lambda r: r.get("fulfillment_status"),
     "CUSTOMER_NAME": lambda r: r.get("email"), "RELEVANCE": lambda r: r["id"],
     "COMPLETED_AT": lambda r: r.get("completed_at"),
-    "INVENTORY_QUANTITY": lambda r: r["id"],
+    "INVENTORY_QUANTITY": lambda r: r["id"], "NUMBER": lambda r: r.get("number"),
+    "STATUS": lambda r: r.get("status"),
 }
 
 
@@ -185,7 +188,8 @@ _NODE_SCOPE_FIELD = {"Product": "product", "ProductVariant": "product", "Order":
                      "InventoryLevel": "inventoryItem", "Location": "location",
                      "FulfillmentOrder": "order", "Fulfillment": "order", "Refund": "order",
                      "LineItem": "order", "ShopifyPaymentsPayout": "shopifyPaymentsAccount",
-                     "ShopifyPaymentsBalanceTransaction": "shopifyPaymentsAccount"}
+                     "ShopifyPaymentsBalanceTransaction": "shopifyPaymentsAccount",
+                     "DraftOrder": "draftOrder"}
 
 
 def _webhook_subscriptions(store, args, app=None):
@@ -216,9 +220,9 @@ def _bulk_operations(_root, info, **args):
 
 def _current_app_installation(_root, info):
     """The calling app's installation (the store's own app is 1, others follow by name)."""
-    store = info.context["store"]
-    app = store.token_app(info.context.get("token"))
-    number = 1 if app is None else 2 + sorted(store.other_apps).index(app)
+    from .metafield_definitions import app_number  # it imports this module
+
+    number = app_number(info.context["store"], info.context.get("token"))
     return {"_type": "AppInstallation", "id": number, "accessScopes": [
         {"handle": scope, "description": f"Access scope {scope}"}
         for scope in sorted(info.context["scopes"])]}
@@ -285,9 +289,11 @@ def with_scope(field_name, resolver):
     return guarded
 
 
-def bind_root_resolvers(schema, mutation_resolvers):
-    """Attach query and mutation root resolvers, each behind its scope check."""
-    for root_type, table in ((schema.query_type, QUERY_RESOLVERS),
+def bind_root_resolvers(schema, mutation_resolvers, query_resolvers=None):
+    """Attach query and mutation root resolvers, each behind its scope check
+    (``query_resolvers``: more root query fields, from the modules that own them)."""
+    queries = dict(QUERY_RESOLVERS, **(query_resolvers or {}))
+    for root_type, table in ((schema.query_type, queries),
                              (schema.mutation_type, mutation_resolvers)):
         for field_name, resolver in table.items():
             root_type.fields[field_name].resolve = with_scope(field_name, resolver)

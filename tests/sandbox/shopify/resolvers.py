@@ -440,9 +440,11 @@ def _resolve_type(record, _info, _type):
     return record.get("_type")
 
 
-def bind_type_resolvers(schema):
-    """Attach ``TYPE_RESOLVERS`` and abstract-type resolution to a built schema."""
-    for type_name, fields in TYPE_RESOLVERS.items():
+def bind_type_resolvers(schema, more=()):
+    """Attach ``TYPE_RESOLVERS`` (and the tables in ``more``, from the modules that own
+    their types) and abstract-type resolution to a built schema."""
+    tables = [TYPE_RESOLVERS, *more]
+    for type_name, fields in ((t, f) for table in tables for t, f in table.items()):
         graphql_type = schema.type_map[type_name]
         for field_name, resolver in fields.items():
             if field_name not in graphql_type.fields:  # absent in this API version

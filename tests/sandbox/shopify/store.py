@@ -30,7 +30,7 @@ ALL_SCOPES = (
     "read_fulfillments", "write_fulfillments", "read_merchant_managed_fulfillment_orders",
     "write_merchant_managed_fulfillment_orders", "read_assigned_fulfillment_orders",
     "write_assigned_fulfillment_orders", "read_returns", "write_returns",
-    "read_shopify_payments_payouts",
+    "read_shopify_payments_payouts", "read_draft_orders", "write_draft_orders",
 )
 
 
@@ -81,6 +81,7 @@ class Store:
         "locations", "products", "variants", "inventory_items", "customers", "orders",
         "fulfillment_orders", "fulfillments", "refunds", "webhook_subscriptions",
         "bulk_operations", "adjustment_groups", "payouts", "balance_transactions",
+        "draft_orders", "metafield_definitions",
     )
 
     def __init__(self, emit=None):
@@ -101,6 +102,7 @@ class Store:
             self.staged_uploads = {}  # staged path -> bytes (None until uploaded)
             self.bulk_results = {}  # bulk operation id -> JSONL bytes
             self.order_number = 1000
+            self.draft_order_number = 0  # draft orders are #D1, #D2, ...
             self.payments_account = None  # Shopify Payments: set by the first payout
             self.shop = {
                 "_type": "Shop", "id": self.next_id(), "name": "Sandbox Retail",
