@@ -259,3 +259,31 @@ class TestRefundCatchUp(ShopifyCase):
                 adjustments=[dataclasses.replace(a, reason="") for a in webhook.adjustments],
             ),
         )
+
+    def test_refund_with_more_lines_than_a_page_is_read_whole(self):
+        """Lines past the first page of ``REFUND_BY_ID`` are paged, so the refund is whole."""
+        from ..graphql.orders import REFUND_BY_ID, REFUND_LINES_PAGE_SIZE
+        from ..mappers.graphql import refund_to_rest
+
+        count = REFUND_LINES_PAGE_SIZE + 1
+        order = self.control.place_order(
+            [{"sku": "TSHIRT-BLUE-M", "quantity": 1}] * count, financial_status="paid"
+        )
+        refund = self.control.refund_order(
+            order["id"],
+            [
+                {"line_item_id": line["id"], "quantity": 1, "restock_type": "CANCEL"}
+                for line in order["line_items"]
+            ],
+        )
+        adapter = ShopifyAdapter(self.backend)
+        node = adapter.execute(REFUND_BY_ID, {"id": f"gid://shopify/Refund/{refund['id']}"})
+        node = node["refund"]
+        lines = list(self.backend._shopify_refund_lines(adapter, node))
+        self.assertEqual(len(lines), count)
+        self.assertTrue(self.calls("RefundLineItems"), "the lines past the first page were paged")
+        polled = refund_to_rest(node, {"id": order["id"]}, lines)
+        self.assertNotIn("incomplete", polled)
+        self.assertEqual(
+            refund_from_rest(polled), refund_from_rest(self.control.rest("refunds", refund["id"]))
+        )
