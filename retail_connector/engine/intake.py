@@ -254,6 +254,14 @@ def poll_key(flow, external_id, updated_at):
     return f"poll:{flow}:{external_id}@{updated_at}"
 
 
+def store_dependent_event(backend, topic, flow, external_id, version, payload):
+    """Store a record a poll read with another one (the refund of a polled order) under its
+    own topic, once per version: ``(event, created)`` as :func:`store_event`."""
+    return store_event(
+        backend, topic, payload, poll_key(flow, external_id, version), external_id=external_id
+    )
+
+
 def known_poll_versions(backend, flow, versions):
     """The ``(external_id, updated_at)`` of ``versions`` whose event the inbox holds already,
     so that a poller can skip reading them in full (one query for all of them)."""
@@ -275,7 +283,10 @@ def poll_into_inbox(backend, flow, topic, fetch):
 
     :param fetch: ``fetch(since) -> iterable of (external_id, updated_at, payload)`` in
         ascending ``updated_at`` order; ``since`` is the checkpoint minus its overlap window
-        (``None`` on the first run).
+        (``None`` on the first run). An item may carry a fourth element: the records read
+        with it that have a topic of their own (the refunds of an order), as
+        ``(topic, flow, external_id, version, payload)``; each is stored after the record,
+        once per ``version`` (see :func:`poll_key`).
     :returns: the number of records seen. The checkpoint advances to the time the run
         started, inside the same transaction as the events it stored. When the channel fails
         in the middle (a 5xx, a throttle), what was read is kept and the checkpoint advances
@@ -289,7 +300,7 @@ def poll_into_inbox(backend, flow, topic, fetch):
     count = 0
     last_seen = None
     try:
-        for external_id, updated_at, payload in fetch(checkpoint._window_start()):
+        for external_id, updated_at, payload, *dependents in fetch(checkpoint._window_start()):
             store_event(
                 backend,
                 topic,
@@ -297,6 +308,8 @@ def poll_into_inbox(backend, flow, topic, fetch):
                 poll_key(flow, external_id, updated_at),
                 external_id=external_id,
             )
+            for item in dependents[0] if dependents else ():
+                store_dependent_event(backend, *item)
             count += 1
             last_seen = updated_at or last_seen
     except TransientError as error:

@@ -114,10 +114,86 @@ query OrdersUpdatedIds($first: Int!, $after: String, $query: String) {
 }
 """
 
-#: The second pass: the full orders the inbox does not hold yet, ``ORDERS_PAGE_SIZE`` at a time.
+#: The second pass: the full orders the inbox does not hold yet, ``ORDERS_PAGE_SIZE`` at a time,
+#: each with the ids of its refunds (a list, one point an order), so that the catch-up also
+#: brings in a refund whose ``refunds/create`` webhook was lost: only the refunds Odoo has not
+#: booked are read in full (``REFUND_BY_ID``).
 ORDERS_BY_IDS = f"""
 query OrdersByIds($ids: [ID!]!) {{
-  nodes(ids: $ids) {{ ... on Order {{ {ORDER_FIELDS} }} }}
+  nodes(ids: $ids) {{
+    ... on Order {{ {ORDER_FIELDS} refunds {{ id legacyResourceId createdAt }} }}
+  }}
+}}
+"""
+
+#: Lines of a refund read at once by ``REFUND_BY_ID`` (about 6 points each: the query costs
+#: about 500 points); more are paged with ``REFUND_LINE_ITEMS``. The other connections of a
+#: refund hold a few entries; one with more than its page is refused by the mapper (the refund
+#: is then booked by hand).
+REFUND_LINES_PAGE_SIZE = 50
+REFUND_TRANSACTIONS_PAGE_SIZE = 20
+REFUND_SHIPPING_PAGE_SIZE = 10
+REFUND_ADJUSTMENTS_PAGE_SIZE = 10
+
+REFUND_LINE_FIELDS = f"""
+      id
+      lineItem {{ id }}
+      quantity
+      restockType
+      subtotalSet {{ {SHOP_MONEY} }}
+      totalTaxSet {{ {SHOP_MONEY} }}
+"""
+
+#: One refund in full, as the ``refunds/create`` webhook carries it (under 1,000 points).
+REFUND_BY_ID = f"""
+query RefundById($id: ID!) {{
+  refund(id: $id) {{
+    id
+    legacyResourceId
+    createdAt
+    note
+    order {{ id legacyResourceId }}
+    totalRefundedSet {{ {SHOP_MONEY} }}
+    refundLineItems(first: {REFUND_LINES_PAGE_SIZE}) {{
+      nodes {{ {REFUND_LINE_FIELDS} }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+    refundShippingLines(first: {REFUND_SHIPPING_PAGE_SIZE}) {{
+      nodes {{ id subtotalAmountSet {{ {SHOP_MONEY} }} taxAmountSet {{ {SHOP_MONEY} }} }}
+      pageInfo {{ hasNextPage }}
+    }}
+    orderAdjustments(first: {REFUND_ADJUSTMENTS_PAGE_SIZE}) {{
+      nodes {{ id reason amountSet {{ {SHOP_MONEY} }} taxAmountSet {{ {SHOP_MONEY} }} }}
+      pageInfo {{ hasNextPage }}
+    }}
+    duties {{ amountSet {{ {SHOP_MONEY} }} }}
+    transactions(first: {REFUND_TRANSACTIONS_PAGE_SIZE}) {{
+      nodes {{
+        id
+        kind
+        status
+        gateway
+        test
+        createdAt
+        processedAt
+        amountSet {{ {SHOP_MONEY} }}
+        parentTransaction {{ id }}
+      }}
+      pageInfo {{ hasNextPage }}
+    }}
+  }}
+}}
+"""
+
+#: The lines of a refund after the first ``REFUND_LINES_PAGE_SIZE``.
+REFUND_LINE_ITEMS = f"""
+query RefundLineItems($id: ID!, $first: Int!, $after: String) {{
+  refund(id: $id) {{
+    refundLineItems(first: $first, after: $after) {{
+      nodes {{ {REFUND_LINE_FIELDS} }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
 }}
 """
 

@@ -180,3 +180,91 @@ def transaction_to_rest(node):
         "created_at": node.get("createdAt"),
         "processed_at": node.get("processedAt"),
     }
+
+
+def _money_set(money_set):
+    """A GraphQL MoneyBag in the REST ``*_set`` shape, shop money only."""
+    shop = (money_set or {}).get("shopMoney") or {}
+    return {"shop_money": {"amount": shop.get("amount"), "currency_code": shop.get("currencyCode")}}
+
+
+def _adjustment_reason(reason):
+    """``REFUND_DISCREPANCY`` → ``Refund discrepancy`` (REST gives the reason as text)."""
+    return (reason or "").replace("_", " ").capitalize() or None
+
+
+def refund_to_rest(node, order_payload, line_items=None):
+    """A ``Refund`` node (``graphql.orders.REFUND_BY_ID``) in the REST shape of the
+    ``refunds/create`` webhook, so that a refund the catch-up finds is booked by the same
+    mapper and importer as one a webhook delivers.
+
+    ``order_payload``: the REST shape of the refund's order (its id); ``line_items`` replaces
+    the node's first page of lines when the caller paged the rest. Since API 2024-10 refunded
+    shipping is in ``refundShippingLines`` and every order adjustment is a discrepancy
+    (``kind`` ``refund_discrepancy``, no longer published in GraphQL). A connection with more
+    entries than were read is listed in ``incomplete``: ``refund_from_rest`` refuses it rather
+    than book part of the refund.
+    """
+    refund_id = legacy_id(node.get("legacyResourceId") or node.get("id"))
+    lines = line_items if line_items is not None else _nodes(node.get("refundLineItems"))
+    transactions = []
+    for transaction in _nodes(node.get("transactions")):
+        transactions.append(dict(transaction_to_rest(transaction), order_id=order_payload["id"]))
+    payload = {
+        "id": refund_id,
+        "admin_graphql_api_id": node.get("id"),
+        "order_id": order_payload["id"],
+        "created_at": node.get("createdAt"),
+        "note": node.get("note"),
+        "restock": any((line.get("restockType") or "NO_RESTOCK") != "NO_RESTOCK" for line in lines),
+        "refund_line_items": [
+            {
+                "id": legacy_id(line.get("id")),
+                "line_item_id": legacy_id((line.get("lineItem") or {}).get("id")),
+                "quantity": line.get("quantity"),
+                "restock_type": (line.get("restockType") or "").lower() or None,
+                "subtotal": shop_amount(line.get("subtotalSet")),
+                "subtotal_set": _money_set(line.get("subtotalSet")),
+                "total_tax": shop_amount(line.get("totalTaxSet")),
+                "total_tax_set": _money_set(line.get("totalTaxSet")),
+            }
+            for line in lines
+        ],
+        "refund_shipping_lines": [
+            {
+                "id": legacy_id(line.get("id")),
+                "subtotal_amount_set": _money_set(line.get("subtotalAmountSet")),
+                "tax_amount_set": _money_set(line.get("taxAmountSet")),
+            }
+            for line in _nodes(node.get("refundShippingLines"))
+        ],
+        "order_adjustments": [
+            {
+                "id": legacy_id(adjustment.get("id")),
+                "order_id": order_payload["id"],
+                "refund_id": refund_id,
+                "kind": "refund_discrepancy",
+                "reason": _adjustment_reason(adjustment.get("reason")),
+                "amount": shop_amount(adjustment.get("amountSet")),
+                "amount_set": _money_set(adjustment.get("amountSet")),
+                "tax_amount": shop_amount(adjustment.get("taxAmountSet")),
+                "tax_amount_set": _money_set(adjustment.get("taxAmountSet")),
+            }
+            for adjustment in _nodes(node.get("orderAdjustments"))
+        ],
+        "duties": [
+            {"amount_set": _money_set(duty.get("amountSet"))}
+            for duty in node.get("duties") or []
+            if isinstance(duty, dict)
+        ],
+        "transactions": transactions,
+    }
+    incomplete = [
+        name
+        for name in ("refundLineItems", "refundShippingLines", "orderAdjustments", "transactions")
+        if ((node.get(name) or {}).get("pageInfo") or {}).get("hasNextPage")
+        and not (name == "refundLineItems" and line_items is not None)
+    ]
+    if incomplete:
+        payload["incomplete"] = incomplete
+    return payload

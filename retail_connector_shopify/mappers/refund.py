@@ -22,6 +22,13 @@ SHIPPING_ADJUSTMENT = "shipping_refund"
 def refund_from_rest(payload):
     if not isinstance(payload, dict) or not payload.get("id") or not payload.get("order_id"):
         raise DataError("The Shopify refund payload has no id or order_id.")
+    if payload.get("incomplete"):
+        # Set by the catch-up (``mappers.graphql.refund_to_rest``) when a list did not fit.
+        raise DataError(
+            f"Refund {payload['id']} was read only in part by the catch-up (more "
+            f"{', '.join(payload['incomplete'])} than one query reads): book it by hand, then "
+            "ignore this event."
+        )
     shipping_lines = payload.get("refund_shipping_lines") or []
     adjustments = payload.get("order_adjustments") or []
     if shipping_lines:

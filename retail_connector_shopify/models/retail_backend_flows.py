@@ -13,7 +13,13 @@ from .. import const
 from ..adapter import ShopifyAdapter
 from ..graphql import orders as order_documents
 from ..mappers import customer_from_rest, order_from_rest, refund_from_rest
-from ..mappers.graphql import customer_to_rest, order_to_rest, transaction_to_rest
+from ..mappers.graphql import (
+    customer_to_rest,
+    legacy_id,
+    order_to_rest,
+    refund_to_rest,
+    transaction_to_rest,
+)
 from ..mappers.order import CAPTURED_STATUSES, payments_from_transactions
 
 _logger = logging.getLogger(__name__)
@@ -33,6 +39,10 @@ CATCH_UP_FLOWS = (
     ("orders", "orders/updated", "_shopify_poll_orders"),
     ("customers", "customers/update", "_shopify_poll_customers"),
 )
+# The refunds of a polled order that Odoo has neither booked nor received are stored under the
+# webhook's topic, once per refund (poll key of this flow, refund id @ createdAt).
+REFUND_TOPIC = "refunds/create"
+REFUND_POLL_FLOW = "refunds"
 # Customers a page: their addresses (addressesV2, a connection) make a page of 100 cost more
 # than the 1,000-point cap.
 CUSTOMERS_PAGE_SIZE = 80
@@ -40,6 +50,20 @@ CUSTOMERS_PAGE_SIZE = 80
 
 def _since(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def _all_nodes(adapter, node, path, document, page_size):
+    """The nodes of the connection ``path[1]`` of ``node``: its first page, then the rest read
+    with ``document`` (a query of ``path[0]`` by id) when the first page says there is more."""
+    connection = node.get(path[1]) or {}
+    first = connection.get("nodes") or []
+    yield from first
+    if (connection.get("pageInfo") or {}).get("hasNextPage"):
+        rest = adapter.paginate(document, {"id": node["id"]}, path=path, page_size=page_size)
+        # The first page was read already: skip as many nodes as it had.
+        for index, item in enumerate(rest):
+            if index >= len(first):
+                yield item
 
 
 class RetailBackend(models.Model):
@@ -173,23 +197,63 @@ class RetailBackend(models.Model):
                     continue  # deleted since the first pass
                 lines = list(self._shopify_order_lines(adapter, node))
                 payload = order_to_rest(node, lines)
-                yield str(payload["id"]), node.get("updatedAt"), payload
+                # Stored after the order (poll_into_inbox): a refund webhook can be lost for
+                # good, and the order's new version is the only trace the poll sees of it.
+                refunds = self._shopify_unbooked_refunds(adapter, node, payload)
+                yield str(payload["id"]), node.get("updatedAt"), payload, refunds
+
+    def _shopify_unbooked_refunds(self, adapter, node, order_payload):
+        """The refunds of a polled order that Odoo has neither booked (no binding) nor
+        received (no ``refunds/create`` event, whatever its state: a failed one waits in the
+        exception queue), each read in full: ``(topic, flow, refund id, createdAt, REST
+        payload)`` as :func:`~odoo.addons.retail_connector.engine.intake.poll_into_inbox`
+        stores them."""
+        refunds = [refund for refund in node.get("refunds") or [] if refund]
+        if not refunds:
+            return []
+        ids = [str(legacy_id(r.get("legacyResourceId") or r["id"])) for r in refunds]
+        known = self._shopify_known_refunds(ids)
+        unbooked = []
+        for refund, refund_id in zip(refunds, ids, strict=True):
+            if refund_id in known:
+                continue
+            data = adapter.execute(order_documents.REFUND_BY_ID, {"id": refund["id"]})
+            full = data.get("refund")
+            if not full:
+                continue  # deleted since (a test order's refund)
+            lines = list(self._shopify_refund_lines(adapter, full))
+            payload = refund_to_rest(full, order_payload, lines)
+            unbooked.append(
+                (REFUND_TOPIC, REFUND_POLL_FLOW, refund_id, refund.get("createdAt"), payload)
+            )
+        return unbooked
+
+    def _shopify_known_refunds(self, ids):
+        """The refund ids among ``ids`` that are bound or have a ``refunds/create`` event."""
+        domain = [("backend_id", "=", self.id), ("external_id", "in", ids)]
+        bound = self.env["retail.refund.binding"].with_context(active_test=False).search(domain)
+        received = self.env["retail.event"].search([*domain, ("topic", "=", REFUND_TOPIC)])
+        return set(bound.mapped("external_id")) | set(received.mapped("external_id"))
 
     @staticmethod
     def _shopify_order_lines(adapter, node):
-        connection = node.get("lineItems") or {}
-        yield from connection.get("nodes") or []
-        if (connection.get("pageInfo") or {}).get("hasNextPage"):
-            rest = adapter.paginate(
-                order_documents.ORDER_LINE_ITEMS,
-                {"id": node["id"]},
-                path=("order", "lineItems"),
-                page_size=order_documents.ORDER_LINES_PAGE_SIZE,
-            )
-            # The first page was read already: skip as many lines as it had.
-            for index, line in enumerate(rest):
-                if index >= len(connection.get("nodes") or []):
-                    yield line
+        return _all_nodes(
+            adapter,
+            node,
+            ("order", "lineItems"),
+            order_documents.ORDER_LINE_ITEMS,
+            order_documents.ORDER_LINES_PAGE_SIZE,
+        )
+
+    @staticmethod
+    def _shopify_refund_lines(adapter, node):
+        return _all_nodes(
+            adapter,
+            node,
+            ("refund", "refundLineItems"),
+            order_documents.REFUND_LINE_ITEMS,
+            order_documents.REFUND_LINES_PAGE_SIZE,
+        )
 
     def _shopify_poll_customers(self, adapter, since):
         variables = {"query": order_documents.updated_since_filter(_since(since))}

@@ -12,6 +12,7 @@ from . import (
     test_mappers_reference,
     test_money_properties,
     test_payouts,
+    test_refund_catch_up,
     test_sandbox_delivery,
     test_tour_onboarding,
     test_webhook_controller,

@@ -273,3 +273,21 @@ class TestShopifyReferenceShapes(BaseCase):
         self.assertEqual(edited.lines[0].current_quantity, 2.0)
         refunded = order_from_rest(order_to_rest(node("10.00")))
         self.assertIsNone(refunded.lines[0].current_quantity, "a refund is not an edit")
+
+    def test_a_polled_refund_read_in_part_is_refused(self):
+        """The catch-up reads a refund's lists a page each: one longer than its page is not
+        booked in part (lines are paged; the other lists hold a few entries)."""
+        from odoo.addons.retail_connector.errors import DataError
+
+        from ..mappers.graphql import refund_to_rest
+
+        node = {
+            "id": "gid://shopify/Refund/5",
+            "legacyResourceId": "5",
+            "refundLineItems": {"nodes": [], "pageInfo": {"hasNextPage": False}},
+            "transactions": {"nodes": [], "pageInfo": {"hasNextPage": True}},
+        }
+        with self.assertRaisesRegex(DataError, "read only in part.*transactions"):
+            refund_from_rest(refund_to_rest(node, {"id": 7}))
+        self.assertEqual(refund_to_rest(node, {"id": 7}, line_items=[]).get("incomplete"),
+                         ["transactions"])
