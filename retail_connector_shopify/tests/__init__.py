@@ -2,6 +2,7 @@ from . import (
     test_adapter,
     test_backend_actions,
     test_circuit_outage,
+    test_drain_outage,
     test_dry_run,
     test_event_job_locks,
     test_export_concurrency,

@@ -119,3 +119,30 @@ class TestShopifyOutage(ShopifyCase):
             [("backend_id", "=", backend.id), ("external_id", "like", "9000%")]
         )
         self.assertEqual(len(partners), backlog, "every parked customer imported once")
+
+    def test_paid_orders_failing_in_the_drain_open_the_circuit(self):
+        """Webhook orders whose call step meets a Shopify answering 503 count towards the
+        circuit, whichever drain imports them: at the threshold it opens and the rest wait
+        parked, their attempts unspent."""
+        backend = self.backend
+        events = self.env["retail.event"]
+        for index in range(backend.circuit_threshold + 2):
+            order = self.control.place_order(
+                [{"sku": "TSHIRT-BLUE-M", "quantity": 1}],
+                customer={"email": f"down{index}@example.com", "first_name": "Down",
+                          "last_name": str(index)},
+            )
+            self.control.mark_paid(order["id"])
+            payload = self.control.rest("orders", order["id"])
+            event, _created = store_event(backend, "orders/create", json.dumps(payload),
+                                          f"down-{index}", external_id=str(payload["id"]))
+            events |= event
+        self.control.add_fault("http_error", status=503)
+        backend._drain_events()
+        events.invalidate_recordset()
+        self.assertEqual(backend.circuit_state, "open", backend.circuit_last_error)
+        self.assertEqual(backend.circuit_failure_count, backend.circuit_threshold)
+        self.assertEqual(set(events.mapped("state")), {"queued"})
+        self.assertEqual(sum(events.mapped("attempts")), backend.circuit_threshold,
+                         "the events after the opening were parked, not tried")
+
