@@ -199,7 +199,7 @@ def faults(stack):
         control.clear_faults()
         control.throttle(restore_rate=100)
         stack.resume_webhooks(saved)
-    recovered = storm
+    recovered = dict(storm, triggers=0)  # nothing left to recover
     if storm["lost"]:
         log(f"  faults cleared after {FAULT_SECONDS:g}s: catch-up goes on without faults...")
         recovered = poll_catch_up(stack, ids, TIMEOUT)
