@@ -41,6 +41,32 @@ def sandbox_backend_values(sandbox, name, **values):
     }
 
 
+def map_the_shop(env, backend, tax_name="VAT 20 (shop)"):
+    """Map what the sandbox shop's orders name on ``backend``: its 20 % tax (excluded from
+    prices), its ``STD`` shipping and its ``manual`` gateway (the company's bank journal,
+    invoiced and paid). Returns the shipping product."""
+    shipping = env["product.product"].create(
+        {"name": "Shipping", "type": "service", "invoice_policy": "order",
+         "taxes_id": [(5, 0, 0)]}
+    )
+    vat = env["account.tax"].create(
+        {"name": tax_name, "amount": 20, "type_tax_use": "sale",
+         "price_include_override": "tax_excluded"}
+    )
+    bank = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1
+    )
+    for kind, value, values in (
+        ("tax", "VAT 20%", {"tax_id": vat.id}),
+        ("shipping", "STD", {"product_id": shipping.id}),
+        ("gateway", "manual", {"journal_id": bank.id, "payment_workflow": "invoice_pay"}),
+    ):
+        env["retail.value.mapping"].create(
+            {"backend_id": backend.id, "kind": kind, "external_value": value, **values}
+        )
+    return shipping
+
+
 class ShopifySandboxMixin:
     """``cls.sandbox`` (started once per class) and ``cls.backend`` bound to it."""
 

@@ -12,7 +12,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.retail_connector.engine.intake import store_event
 
-from .common import ShopifyCase
+from .common import ShopifyCase, map_the_shop
 
 SHIPPING = {"title": "Standard", "code": "STD", "price": "5.00"}
 
@@ -29,34 +29,7 @@ class TestShopifyFlows(ShopifyCase):
             {"name": "T-shirt blue M", "default_code": "TSHIRT-BLUE-M", **common}
         )
         cls.tote = Product.create({"name": "Tote", "default_code": "TOTE-NATURAL", **common})
-        shipping = Product.create(
-            {
-                "name": "Shipping",
-                "type": "service",
-                "invoice_policy": "order",
-                "taxes_id": [(5, 0, 0)],
-            }
-        )
-        vat = cls.env["account.tax"].create(
-            {
-                "name": "VAT 20 (shop)",
-                "amount": 20,
-                "type_tax_use": "sale",
-                "price_include_override": "tax_excluded",
-            }
-        )
-        bank = cls.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", cls.env.company.id)], limit=1
-        )
-        Mapping = cls.env["retail.value.mapping"]
-        for kind, value, values in (
-            ("tax", "VAT 20%", {"tax_id": vat.id}),
-            ("shipping", "STD", {"product_id": shipping.id}),
-            ("gateway", "manual", {"journal_id": bank.id, "payment_workflow": "invoice_pay"}),
-        ):
-            Mapping.create(
-                {"backend_id": cls.backend.id, "kind": kind, "external_value": value, **values}
-            )
+        map_the_shop(cls.env, cls.backend)
         cls.stock = cls.env.ref("stock.stock_location_stock")
         cls.env["stock.quant"]._update_available_quantity(cls.shirt, cls.stock, 50)
         cls.env["stock.quant"]._update_available_quantity(cls.tote, cls.stock, 50)

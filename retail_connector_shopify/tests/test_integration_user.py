@@ -8,7 +8,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.job import Job
 
-from .common import SANDBOX_SHOP, ShopifySandboxMixin
+from .common import SANDBOX_SHOP, ShopifySandboxMixin, map_the_shop
 
 INTAKE_LOGGER = "odoo.addons.retail_connector.engine.intake"
 
@@ -26,25 +26,7 @@ class TestShopifyIntegrationUser(ShopifySandboxMixin, HttpCase):
         cls.env["product.product"].create(
             {"name": "T-shirt blue M", "default_code": "TSHIRT-BLUE-M", **common}
         )
-        shipping = cls.env["product.product"].create(
-            {"name": "Shipping", "type": "service", "invoice_policy": "order",
-             "taxes_id": [(5, 0, 0)]}
-        )
-        vat = cls.env["account.tax"].create(
-            {"name": "VAT 20 (iuser)", "amount": 20, "type_tax_use": "sale",
-             "price_include_override": "tax_excluded"}
-        )
-        bank = cls.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", cls.env.company.id)], limit=1
-        )
-        for kind, value, values in (
-            ("tax", "VAT 20%", {"tax_id": vat.id}),
-            ("shipping", "STD", {"product_id": shipping.id}),
-            ("gateway", "manual", {"journal_id": bank.id, "payment_workflow": "invoice_pay"}),
-        ):
-            cls.env["retail.value.mapping"].create(
-                {"backend_id": cls.backend.id, "kind": kind, "external_value": value, **values}
-            )
+        map_the_shop(cls.env, cls.backend, tax_name="VAT 20 (iuser)")
 
     def post_order(self, webhook_id):
         from tests.sandbox.shopify import sign

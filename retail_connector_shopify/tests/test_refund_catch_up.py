@@ -18,7 +18,7 @@ from odoo.addons.retail_connector.engine.intake import store_event
 
 from ..adapter import ShopifyAdapter
 from ..mappers.refund import refund_from_rest
-from .common import ShopifyCase
+from .common import ShopifyCase, map_the_shop
 
 SHIPPING = {"title": "Standard", "code": "STD", "price": "5.00"}
 
@@ -43,33 +43,7 @@ class TestRefundCatchUp(ShopifyCase):
                 "taxes_id": [(5, 0, 0)],
             }
         )
-        shipping = Product.create(
-            {
-                "name": "Shipping",
-                "type": "service",
-                "invoice_policy": "order",
-                "taxes_id": [(5, 0, 0)],
-            }
-        )
-        vat = cls.env["account.tax"].create(
-            {
-                "name": "VAT 20 (shop)",
-                "amount": 20,
-                "type_tax_use": "sale",
-                "price_include_override": "tax_excluded",
-            }
-        )
-        bank = cls.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", cls.env.company.id)], limit=1
-        )
-        for kind, value, values in (
-            ("tax", "VAT 20%", {"tax_id": vat.id}),
-            ("shipping", "STD", {"product_id": shipping.id}),
-            ("gateway", "manual", {"journal_id": bank.id, "payment_workflow": "invoice_pay"}),
-        ):
-            cls.env["retail.value.mapping"].create(
-                {"backend_id": cls.backend.id, "kind": kind, "external_value": value, **values}
-            )
+        map_the_shop(cls.env, cls.backend)
         stock = cls.env.ref("stock.stock_location_stock")
         cls.env["stock.quant"]._update_available_quantity(cls.shirt, stock, 50)
 
