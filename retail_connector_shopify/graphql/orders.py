@@ -130,6 +130,14 @@ query OrdersByIds($ids: [ID!]!) {{
 #: about 500 points); more are paged with ``REFUND_LINE_ITEMS``. The other connections of a
 #: refund hold a few entries; one with more than its page is refused by the mapper (the refund
 #: is then booked by hand).
+#: What payments and refund payments are booked from, for an order's and a refund's
+#: transactions alike.
+TRANSACTION_FIELDS = f"""
+id kind status gateway test createdAt processedAt
+amountSet {{ {SHOP_MONEY} }}
+parentTransaction {{ id }}
+"""
+
 REFUND_LINES_PAGE_SIZE = 50
 REFUND_TRANSACTIONS_PAGE_SIZE = 20
 REFUND_SHIPPING_PAGE_SIZE = 10
@@ -168,17 +176,7 @@ query RefundById($id: ID!) {{
     }}
     duties {{ amountSet {{ {SHOP_MONEY} }} }}
     transactions(first: {REFUND_TRANSACTIONS_PAGE_SIZE}) {{
-      nodes {{
-        id
-        kind
-        status
-        gateway
-        test
-        createdAt
-        processedAt
-        amountSet {{ {SHOP_MONEY} }}
-        parentTransaction {{ id }}
-      }}
+      nodes {{ {TRANSACTION_FIELDS} }}
       pageInfo {{ hasNextPage }}
     }}
   }}
@@ -219,17 +217,7 @@ ORDER_TRANSACTIONS = f"""
 query OrderTransactions($id: ID!) {{
   order(id: $id) {{
     id
-    transactions(first: 100) {{
-      id
-      kind
-      status
-      gateway
-      test
-      createdAt
-      processedAt
-      amountSet {{ {SHOP_MONEY} }}
-      parentTransaction {{ id }}
-    }}
+    transactions(first: 100) {{ {TRANSACTION_FIELDS} }}
   }}
 }}
 """
