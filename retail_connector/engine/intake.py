@@ -6,6 +6,7 @@ id and its update time, so that webhook and poll share one code path from the in
 """
 
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -278,7 +279,27 @@ def known_poll_versions(backend, flow, versions):
     return {keys[row["idempotency_key"]] for row in found}
 
 
-def poll_into_inbox(backend, flow, topic, fetch):
+@contextlib.contextmanager
+def _poll_transaction(env):
+    """:func:`~.transactions.short_transaction` for a poll; inside a test case's single
+    transaction, that transaction itself: a savepoint would run its pending pre-commit hooks
+    and forget that a drain job is queued already (the test's trapped jobs are not in the
+    database, so a second one would be)."""
+    from .transactions import shares_test_transaction, short_transaction
+
+    if shares_test_transaction(env):
+        yield env
+        return
+    with short_transaction(env) as short:
+        yield short
+
+
+#: Records a poll keeps in memory before storing them with the checkpoint in one short
+#: transaction: the channel's next page is read with nothing of Odoo's held open.
+POLL_BATCH = 50
+
+
+def poll_into_inbox(backend, flow, topic, fetch, batch=POLL_BATCH):
     """Page through a channel since a checkpoint and store each record as an event.
 
     :param fetch: ``fetch(since) -> iterable of (external_id, updated_at, payload)`` in
@@ -287,40 +308,62 @@ def poll_into_inbox(backend, flow, topic, fetch):
         with it that have a topic of their own (the refunds of an order), as
         ``(topic, flow, external_id, version, payload)``; each is stored after the record,
         once per ``version`` (see :func:`poll_key`).
-    :returns: the number of records seen. The checkpoint advances to the time the run
-        started, inside the same transaction as the events it stored. When the channel fails
-        in the middle (a 5xx, a throttle), what was read is kept and the checkpoint advances
-        to the last record stored, so that the next run goes on from there instead of
-        starting over (a failure before the first record is raised as usual).
+    :returns: the number of records seen.
+
+    Claim, commit, call, record: the records read are kept in memory and stored every
+    ``batch`` records, with the checkpoint advanced to the last of them, in a short
+    transaction of their own (:func:`_poll_transaction`), so no transaction
+    of the poll holds a new event, a drain job or the checkpoint row while the channel
+    answers, and the drain imports the first records while the poll reads on. At the end the
+    checkpoint advances to the time the run started. When the channel fails in the middle (a
+    5xx, a throttle), what was read is stored and the checkpoint stays at the last record
+    stored, so that the next run goes on from there instead of starting over (a failure
+    before the first record is raised as usual); any other error leaves the batches stored
+    before it, the checkpoint at their last record.
     """
+    from ..canonical import parse_timestamp
     from ..errors import TransientError
 
-    checkpoint = backend.env["retail.checkpoint"]._for(backend, flow)
+    env = backend.env
+    with _poll_transaction(env) as short:
+        since = short["retail.checkpoint"]._for(backend.with_env(short), flow)._window_start()
     started = fields.Datetime.now()
+    pending = []
     count = 0
     last_seen = None
+
+    def record(to):
+        """Store ``pending`` and move the checkpoint on to ``to`` (never back: the first
+        records of a run are from its overlap window) in one short transaction."""
+        with _poll_transaction(env) as short:
+            target = backend.with_env(short)
+            for external_id, updated_at, payload, *dependents in pending:
+                store_event(
+                    target, topic, payload, poll_key(flow, external_id, updated_at),
+                    external_id=external_id,
+                )
+                for item in dependents[0] if dependents else ():
+                    store_dependent_event(target, *item)
+            checkpoint = short["retail.checkpoint"]._for(target, flow)
+            if to and (not checkpoint.last_sync_at or to > checkpoint.last_sync_at):
+                checkpoint._advance(to, count)
+        pending.clear()
+        env.invalidate_all()  # the poll's own transaction must not answer from before
+
     try:
-        for external_id, updated_at, payload, *dependents in fetch(checkpoint._window_start()):
-            store_event(
-                backend,
-                topic,
-                payload,
-                poll_key(flow, external_id, updated_at),
-                external_id=external_id,
-            )
-            for item in dependents[0] if dependents else ():
-                store_dependent_event(backend, *item)
+        for item in fetch(since):
+            pending.append(item)
             count += 1
-            last_seen = updated_at or last_seen
+            last_seen = item[1] or last_seen
+            if len(pending) >= batch:
+                record(parse_timestamp(last_seen))
     except TransientError as error:
         if not count:
             raise
-        from ..canonical import parse_timestamp
-
         _logger.warning(
             "%s: %s poll stopped after %s records: %s", backend.name, flow, count, error
         )
-        checkpoint._advance(parse_timestamp(last_seen), count)
+        record(parse_timestamp(last_seen))
         return count
-    checkpoint._advance(started, count)
+    record(started)
     return count

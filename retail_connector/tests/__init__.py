@@ -19,6 +19,7 @@ from . import (
     test_outbound,
     test_outbound_failures,
     test_ownership,
+    test_poll_committed,
     test_quiet_sql,
     test_reconciliation,
     test_refund_import,
