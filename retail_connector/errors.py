@@ -65,9 +65,24 @@ class QuotaExceeded(TransientError):
     """
 
     spends_attempt = False
+    report = "paused"
 
     def __init__(self, message, retry_after, **details):
         super().__init__(message, retry_after=retry_after, circuit=False, **details)
+
+
+class RecordBusy(TransientError):
+    """Another import of the same record was running: this one waited for it to end and
+    must now start again, since its view of the database (Odoo's repeatable read) predates
+    what that import committed. Contention, not a failure: retried within a second, its
+    attempt not spent, the circuit untouched."""
+
+    spends_attempt = False
+    #: the first word of the event's report (a drain stops on "paused", not on this)
+    report = "busy"
+
+    def __init__(self, message, **details):
+        super().__init__(message, retry_after=1, circuit=False, **details)
 
 
 class DataError(RetailError):

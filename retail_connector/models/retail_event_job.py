@@ -178,13 +178,14 @@ class RetailEvent(models.Model):
                 ),
             )
         if not getattr(value, "spends_attempt", True):
-            # A used-up quota: the backend is paused; the event waits, its attempt not spent.
+            # A used-up quota (the backend is paused) or a record another import held: the
+            # event waits, its attempt not spent.
             self.with_context(retail_event_internal=True).write(
                 {"attempts": self.attempts - 1, "error_kind": outcome, "error_message": str(value)}
             )
             delay = backend._circuit_check() or backend._retry_delay(value, self.attempts)
             self._enqueue(delay=delay, replay=replay)
-            return f"paused, retry in {delay}s: {value}"
+            return f"{getattr(value, 'report', 'paused')}, retry in {delay}s: {value}"
         if self.attempts >= backend.max_attempts:
             return self._mark_failed(
                 outcome, _("Gave up after %(n)s attempts: %(error)s", n=self.attempts, error=value)

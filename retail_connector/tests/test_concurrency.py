@@ -1,3 +1,5 @@
+import threading
+import time
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields
@@ -6,7 +8,7 @@ from odoo.tools import mute_logger
 
 from ..canonical import Customer
 from ..engine.importers import PartnerImporter
-from ..errors import TransientError
+from ..errors import RecordBusy
 from .common import CommittedBackendMixin
 
 
@@ -38,13 +40,33 @@ class TestConcurrentImports(CommittedBackendMixin, TransactionCase):
         with self.registry.cursor() as cr:
             return api.Environment(cr, SUPERUSER_ID, {})[model].search_count(domain)
 
-    def test_two_cursors_create_one_binding(self):
+    def test_a_second_import_waits_for_the_first_then_starts_again(self):
+        """Two drains importing orders of one customer: the second waits for the first's
+        lock instead of failing at once, then starts again on a fresh snapshot (its attempt
+        not spent) and finds the partner the first created."""
         with self.own_cursors(2) as (cr_a, cr_b):
             self._importer(cr_a).import_customer(self.customer)
-            with self.assertRaises(TransientError):
-                self._importer(cr_b).import_customer(self.customer)
+            second = {}
+            importer_b = self._importer(cr_b)  # made here: the test thread holds the registry
+
+            def import_b():
+                started = time.monotonic()
+                try:
+                    importer_b.import_customer(self.customer)
+                except Exception as error:  # what the drain records, checked below
+                    second["error"] = error
+                second["waited"] = time.monotonic() - started
+
+            thread = threading.Thread(target=import_b)
+            thread.start()
+            time.sleep(0.5)
+            self.assertTrue(thread.is_alive(), "the second import waits for the lock")
             cr_a.commit()
-            cr_b.rollback()
+            thread.join(timeout=30)
+            self.assertGreaterEqual(second["waited"], 0.5)
+            self.assertIsInstance(second.get("error"), RecordBusy)
+            self.assertFalse(second["error"].spends_attempt)
+            cr_b.rollback()  # as the drain does, then the retry on a new transaction:
             self._importer(cr_b).import_customer(self.customer)
             cr_b.commit()
         self.assertEqual(

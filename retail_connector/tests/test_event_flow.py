@@ -1,10 +1,13 @@
 import json
+import threading
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..engine import locks
 from ..engine.locks import lock_key
 from .common import RetailCase
 
@@ -101,9 +104,13 @@ class TestEventFlow(RetailCase):
 
 @tagged("post_install", "-at_install")
 class TestTransientRetry(RetailCase):
-    """A lock held by another transaction is a real transient failure."""
+    """A lock held by another transaction past the import's wait is a real transient
+    failure."""
 
     def _hold_import_lock(self, external_id):
+        patcher = patch.object(locks, "LOCK_WAIT_MS", 200)  # the holder never lets go here
+        patcher.start()
+        self.addCleanup(patcher.stop)
         cr = self.registry.cursor()
         self.addCleanup(cr.close)
         cr.execute(
@@ -136,6 +143,26 @@ class TestTransientRetry(RetailCase):
             trap.perform_enqueued_jobs()
         self.assertEqual(event.state, "done")
         self.assertEqual(event.attempts, 2)
+        self.assertEqual(self.backend.circuit_failure_count, 0)
+
+    def test_an_import_that_waited_for_another_starts_again_without_spending_an_attempt(self):
+        other = self._hold_import_lock("C-1")
+        locks.LOCK_WAIT_MS = 10000  # patched back by _hold_import_lock's cleanup
+        release = threading.Timer(0.3, other.rollback)  # the other import ends meanwhile
+        release.start()
+        self.addCleanup(release.cancel)
+        with trap_jobs() as trap:
+            event, _created = self.store(self.customer_payload())
+            trap.perform_enqueued_jobs()
+            self.assertEqual(event.state, "queued")
+            self.assertEqual(event.attempts, 0, "waiting for another import is no failure")
+            self.assertIn("ended meanwhile", event.error_message)
+            (retry,) = trap.enqueued_jobs
+            self.assertLessEqual((retry.eta - event.started_at).total_seconds(), 3)
+            event.next_retry_at = fields.Datetime.now()  # as the clock would: the retry is due
+            trap.perform_enqueued_jobs()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(event.attempts, 1)
         self.assertEqual(self.backend.circuit_failure_count, 0)
 
     def test_gives_up_after_max_attempts(self):
