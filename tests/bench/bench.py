@@ -53,10 +53,12 @@ RC_BENCH_PHASES (intake,ingestion,latency,stock,stock_latency,catalogue,picking,
 The serialization conflicts counted in the Odoo logs are a figure (target 0).
 """
 
+import collections
 import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -674,19 +676,40 @@ def catalogue_stock_follow(stack, figures, since_job_id, prefix, variants):
                 f"{levels} after {CATALOGUE_FOLLOW:g}s", ok=stocked >= levels)
 
 
+BAD_QUERY_TABLE = re.compile(
+    r'bad query: b?["\']\s*(?:UPDATE|INSERT INTO|DELETE FROM|SELECT .*? FROM)\s+"?(\w+)',
+    re.IGNORECASE,
+)
+
+
+def serialization_conflicts(logfiles):
+    """Serialization conflicts in Odoo logs, counted by the table of the statement that
+    PostgreSQL refused (the ``bad query`` line Odoo logs before the error)."""
+    counts = collections.Counter()
+    for logfile in logfiles:
+        table = "?"
+        with open(logfile, errors="replace") as lines:
+            for line in lines:
+                if "bad query:" in line:
+                    match = BAD_QUERY_TABLE.search(line)
+                    table = match.group(1) if match else "?"
+                elif "could not serialize access" in line:
+                    counts[table] += 1
+    return counts
+
+
 def diagnostics(stack, figures):
     """What slowed the run down, from the Odoo logs and the backend's chatter."""
-    conflicts = 0
-    for logfile in stack.workdir.glob("odoo-*.log"):
-        with open(logfile, errors="replace") as lines:
-            conflicts += sum(1 for line in lines if "could not serialize access" in line)
+    by_table = serialization_conflicts(stack.workdir.glob("odoo-*.log"))
+    conflicts = sum(by_table.values())
     circuits = odoo_env.psql(
         "SELECT count(*) FROM mail_message WHERE model = 'retail.backend' "
         "AND body ILIKE '%circuit%opened%'", database=stack.database)[0][0]
     retried = odoo_env.psql(
         "SELECT count(*) FROM queue_job WHERE retry > 1", database=stack.database)[0][0]
-    log(f"  diagnostics: {conflicts} serialization conflicts in the Odoo logs, circuit opened "
-        f"{circuits} times, {retried} jobs run more than once")
+    log(f"  diagnostics: {conflicts} serialization conflicts in the Odoo logs "
+        f"{dict(by_table.most_common())} (by the table of the statement refused), circuit "
+        f"opened {circuits} times, {retried} jobs run more than once")
     figures.add("serialization_conflicts", conflicts, "conflicts", "0", ok=conflicts == 0)
 
 
