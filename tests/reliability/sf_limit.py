@@ -95,15 +95,8 @@ def accounts_flowed(stack, accounts, first_partner):
 
 
 def sf_limit(stack):
-    from tests.reliability.scenarios import (
-        Result,
-        crm_statuses,
-        expected_statuses,
-        outcome,
-        sale_ids_of,
-        settle,
-        specs,
-    )
+    from tests.reliability.salesforce_down import crm_statuses, expected_statuses, sale_ids_of
+    from tests.reliability.scenarios import Result, outcome, settle, specs
 
     if not stack.salesforce_backend:
         return Result("sf_limit", 0, 0, 0, 0, 0, ok=False,
