@@ -107,8 +107,10 @@ class TestTransientRetry(RetailCase):
     """A lock held by another transaction past the import's wait is a real transient
     failure."""
 
-    def _hold_import_lock(self, external_id):
-        patcher = patch.object(locks, "LOCK_WAIT_MS", 200)  # the holder never lets go here
+    def _hold_import_lock(self, external_id, wait_ms=200):
+        """Hold the import lock of ``external_id`` on another cursor; an import waits
+        ``wait_ms`` for it (short by default: most holders here never let go)."""
+        patcher = patch.object(locks, "LOCK_WAIT_MS", wait_ms)
         patcher.start()
         self.addCleanup(patcher.stop)
         cr = self.registry.cursor()
@@ -146,8 +148,7 @@ class TestTransientRetry(RetailCase):
         self.assertEqual(self.backend.circuit_failure_count, 0)
 
     def test_an_import_that_waited_for_another_starts_again_without_spending_an_attempt(self):
-        other = self._hold_import_lock("C-1")
-        locks.LOCK_WAIT_MS = 10000  # patched back by _hold_import_lock's cleanup
+        other = self._hold_import_lock("C-1", wait_ms=10000)
         release = threading.Timer(0.3, other.rollback)  # the other import ends meanwhile
         release.start()
         self.addCleanup(release.cancel)

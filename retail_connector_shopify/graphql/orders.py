@@ -126,10 +126,6 @@ query OrdersByIds($ids: [ID!]!) {{
 }}
 """
 
-#: Lines of a refund read at once by ``REFUND_BY_ID`` (about 6 points each: the query costs
-#: about 500 points); more are paged with ``REFUND_LINE_ITEMS``. The other connections of a
-#: refund hold a few entries; one with more than its page is refused by the mapper (the refund
-#: is then booked by hand).
 #: What payments and refund payments are booked from, for an order's and a refund's
 #: transactions alike.
 TRANSACTION_FIELDS = f"""
@@ -138,6 +134,10 @@ amountSet {{ {SHOP_MONEY} }}
 parentTransaction {{ id }}
 """
 
+#: Lines of a refund read at once by ``REFUND_BY_ID`` (about 6 points each: the query costs
+#: about 500 points); more are paged with ``REFUND_LINE_ITEMS``. The other connections of a
+#: refund hold a few entries; one with more than its page is refused by the mapper (the refund
+#: is then booked by hand).
 REFUND_LINES_PAGE_SIZE = 50
 REFUND_TRANSACTIONS_PAGE_SIZE = 20
 REFUND_SHIPPING_PAGE_SIZE = 10
